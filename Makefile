@@ -1,0 +1,49 @@
+# make run  : install, ingest corpus/ if the index is missing or stale, serve http://127.0.0.1:7860
+# make test : install, then run every test (fast and slow)
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+export ANONYMIZED_TELEMETRY := False
+export HF_HUB_DISABLE_PROGRESS_BARS := 1
+export TRANSFORMERS_VERBOSITY := error
+
+.PHONY: install run test test-fast ingest bench eval browser clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml constraints.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet torch==2.13.0
+	$(PY) -m pip install --quiet -c constraints.txt -e '.[dev]'
+	touch $(STAMP)
+
+ingest: install
+	$(PY) -m ingest --corpus corpus || [ $$? -eq 3 ]
+
+run: ingest
+	$(PY) app.py
+
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  echo "installing Debian chromium for the browser tests"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium chromium-driver >/dev/null; }
+
+test: install browser
+	$(PY) -m pytest -m "slow or not slow"
+
+test-fast: install
+	$(PY) -m pytest
+
+bench: ingest
+	$(PY) -m bot.bench
+
+eval: ingest
+	$(PY) -m bot.eval ../shared/qa/dev_qa.jsonl --out reports/dev
+
+clean:
+	rm -rf $(VENV) data reports .pytest_cache .hypothesis
