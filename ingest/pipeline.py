@@ -1,0 +1,198 @@
+"""Ingest a corpus directory into the Chroma index: incremental, atomic, and honest about skipped files.
+
+- A file whose bytes (sha256) and the splitting/model settings are unchanged is not read again: its
+  passages and vectors are copied from the live version. An unchanged corpus publishes nothing at all.
+- A bad file is skipped with its reason; if an earlier version of it was ingested, that version is kept.
+- Everything is written into a new index version and published in one step at the end (see store.py).
+"""
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from bot.settings import Settings
+from ingest.documents import CorpusDocument, CorpusFileError, file_sha256, find_corpus_files, load_document
+from ingest.embedding import Embedder, SentenceTransformerEmbedder
+from ingest.splitting import Chunk, split_document
+from ingest.store import IndexStore, IndexVersion
+
+SPLITTER_VERSION = 2
+DOC_FIELDS = ("title", "url", "kind", "authors", "journal", "year", "doi", "pmid", "publisher")
+EMBED_STEP = 64  # texts per progress-bar step
+
+
+@dataclass
+class IngestReport:
+    files: int = 0
+    embedded_docs: list[str] = field(default_factory=list)
+    reused_docs: list[str] = field(default_factory=list)
+    removed_docs: list[str] = field(default_factory=list)
+    skipped: list[tuple[str, str]] = field(default_factory=list)  # (file, reason)
+    kept_previous: list[str] = field(default_factory=list)  # bad files whose last good version stays
+    passages: int = 0
+    sentences: int = 0
+    embedded_texts: int = 0
+    seconds: float = 0.0
+    published: str | None = None  # the new version tag, None when nothing changed
+
+    @property
+    def passages_per_second(self) -> float:
+        return self.passages / self.seconds if self.seconds and self.embedded_texts else 0.0
+
+
+@dataclass
+class _Plan:
+    reuse: dict[str, dict]  # relative path -> previous file entry
+    load: dict[str, CorpusDocument]  # relative path -> freshly parsed document
+
+
+def ingest_corpus(settings: Settings, corpus_dir: Path | None = None, rebuild: bool = False,
+                  embedder: Embedder | None = None, store: IndexStore | None = None,
+                  progress: bool = True) -> IngestReport:
+    started = time.perf_counter()
+    corpus_dir = Path(corpus_dir or settings.corpus_dir)
+    store = store or IndexStore(settings)
+    live = store.live()
+    report = IngestReport()
+    plan = _plan(settings, corpus_dir, live, rebuild, report)
+    stale = live is None or plan.load or set(live.files) - set(plan.reuse)
+    if not stale:
+        report.reused_docs = [entry["id"] for entry in plan.reuse.values()]
+        report.passages, report.sentences = live.info.get("passages", 0), live.info.get("sentences", 0)
+        report.seconds = time.perf_counter() - started
+        return report
+    store.drop_unpublished()
+    version = store.create_version()
+    try:
+        _write_version(settings, store, live, version, plan, embedder, report, progress)
+        store.publish(version)
+    except BaseException:
+        store.drop_version(version.tag)
+        raise
+    report.published = version.tag
+    store.drop_unpublished()
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _compatibility_key(settings: Settings) -> dict:
+    return {"model": settings.embed_model or "bundled:all-MiniLM-L6-v2", "splitter": SPLITTER_VERSION,
+            "max_words": settings.passage_max_words}
+
+
+def _plan(settings: Settings, corpus_dir: Path, live: IndexVersion | None, rebuild: bool,
+          report: IngestReport) -> _Plan:
+    previous = live.files if live and not rebuild and live.info.get("key") == _compatibility_key(settings) else {}
+    plan = _Plan({}, {})
+    ids_in_use: dict[str, str] = {}
+    paths = find_corpus_files(corpus_dir)
+    report.files = len(paths)
+    for path in paths:
+        rel = path.relative_to(corpus_dir).as_posix()
+        sha = file_sha256(path)
+        if rel in previous and previous[rel]["sha256"] == sha:
+            entry = plan.reuse[rel] = previous[rel]
+            ids_in_use.setdefault(entry["id"], rel)
+            continue
+        try:
+            doc = load_document(path)
+            if doc.id in ids_in_use:
+                raise CorpusFileError(path, f"id {doc.id!r} is already used by {ids_in_use[doc.id]}")
+        except CorpusFileError as exc:
+            report.skipped.append((str(path), exc.reason))
+            if rel in previous:
+                plan.reuse[rel] = previous[rel]
+                report.kept_previous.append(rel)
+            continue
+        ids_in_use[doc.id] = rel
+        plan.load[rel] = doc
+    report.removed_docs = sorted(previous[rel]["id"] for rel in set(previous) - set(plan.reuse) - set(plan.load))
+    return plan
+
+
+def _write_version(settings, store, live, version, plan, embedder, report, progress) -> None:
+    files = {}
+    for rel, entry in plan.reuse.items():
+        _copy_document(store, live, version, entry["id"])
+        files[rel] = entry
+        report.reused_docs.append(entry["id"])
+    fresh = [(rel, doc, split_document(doc.id, doc.text, settings.passage_max_words, doc.title))
+             for rel, doc in plan.load.items()]
+    if fresh:
+        embedder = embedder or SentenceTransformerEmbedder(settings.embed_model, settings.embed_batch_size)
+        _embed_and_add(store, version, fresh, embedder, report, progress)
+    for rel, doc, chunks in fresh:
+        files[rel] = {"id": doc.id, "sha256": doc.sha256, "passages": len(chunks),
+                      "sentences": sum(len(c.sentences) for c in chunks), "title": doc.title, "url": doc.url}
+        report.embedded_docs.append(doc.id)
+    report.passages = sum(f["passages"] for f in files.values())
+    report.sentences = sum(f["sentences"] for f in files.values())
+    version.info = {"files": files, "key": _compatibility_key(settings), "passages": report.passages,
+                    "sentences": report.sentences}
+
+
+def _copy_document(store: IndexStore, live: IndexVersion, version: IndexVersion, doc_id: str) -> None:
+    include = ("documents", "metadatas", "embeddings")
+    for source, target in ((live.passages, version.passages), (live.sentences, version.sentences)):
+        for ids, documents, metadatas, embeddings in store.read_all(source, include, where={"doc_id": doc_id}):
+            store.add(target, list(ids), np.asarray(embeddings, dtype=np.float32), list(documents), list(metadatas))
+
+
+def passage_context(title: str, heading: str, text: str) -> str:
+    """What a passage vector encodes: the passage with the document title and section it sits under."""
+    lead = title if not heading or heading == title else f"{title} / {heading}"
+    return f"{lead}\n{text}"
+
+
+def sentence_context(title: str, text: str) -> str:
+    """What a sentence vector encodes: the sentence, prefixed by its document title so 'the trial' resolves."""
+    return f"{title}: {text}"
+
+
+def _embed_and_add(store, version, fresh, embedder: Embedder, report: IngestReport, progress: bool) -> None:
+    passage_rows, sentence_rows = [], []
+    for _, doc, chunks in fresh:
+        for chunk in chunks:
+            text = doc.text[chunk.start:chunk.end]
+            passage_rows.append((chunk.id, passage_context(doc.title, chunk.heading, text), text,
+                                 _passage_metadata(doc, chunk)))
+            for n, span in enumerate(chunk.sentences):
+                sentence = doc.text[span.start:span.end]
+                sentence_rows.append((f"{chunk.id}.{n}", sentence_context(doc.title, sentence), sentence,
+                                      {"passage_id": chunk.id, "doc_id": doc.id, "start": span.start, "end": span.end}))
+    total = len(passage_rows) + len(sentence_rows)
+    bar = _progress_bar(total, progress)
+    try:
+        for rows, collection in ((passage_rows, version.passages), (sentence_rows, version.sentences)):
+            vectors = _embed_with_progress(embedder, [r[1] for r in rows], bar)
+            store.add(collection, [r[0] for r in rows], vectors, [r[2] for r in rows], [r[3] for r in rows])
+    finally:
+        bar.close()
+    report.embedded_texts += total
+
+
+def _embed_with_progress(embedder: Embedder, texts: list[str], bar) -> np.ndarray:
+    parts = []
+    for i in range(0, len(texts), EMBED_STEP):
+        parts.append(embedder.embed(texts[i:i + EMBED_STEP]))
+        bar.update(len(parts[-1]))
+    return np.concatenate(parts) if parts else np.zeros((0, 384), dtype=np.float32)
+
+
+def _passage_metadata(doc: CorpusDocument, chunk: Chunk) -> dict:
+    meta = {key: doc.meta[key] for key in DOC_FIELDS if key in doc.meta and doc.meta[key] != ""}
+    meta.update(doc_id=doc.id, heading=chunk.heading, index=chunk.index, start=chunk.start, end=chunk.end,
+                body_offset=doc.body_offset, doc_sha=doc.sha256,
+                sentences=json.dumps([[s.start, s.end] for s in chunk.sentences]))
+    return meta
+
+
+def _progress_bar(total: int, enabled: bool):
+    from tqdm import tqdm
+
+    return tqdm(total=total, desc="Embedding passages and sentences", unit="text", disable=not enabled,
+                dynamic_ncols=True)
