@@ -1,0 +1,103 @@
+"""The small records that flow out of the bot: passages, citations and answers.
+
+`Answer.to_record()` is the one JSON shape evaluators, the REST API and the eval command all share:
+`{"answer", "refused", "citations": [{"n", "title", "url", "quote", ...}], "contexts", ...}`.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Source:
+    """A corpus document as a reader sees it in a citation."""
+
+    doc_id: str
+    title: str
+    url: str
+    kind: str = "article"
+    authors: str = ""
+    journal: str = ""
+    year: int | None = None
+    doi: str = ""
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A retrieved passage, ready to cite: its text, where it sits in its document, and how well it matched."""
+
+    id: str
+    source: Source
+    heading: str
+    text: str
+    start: int  # offsets into the source document's text
+    end: int
+    sentence_spans: tuple[tuple[int, int], ...] = ()  # document offsets of each sentence
+    score: float = 0.0
+
+    @property
+    def title(self) -> str:
+        return self.source.title
+
+    @property
+    def url(self) -> str:
+        return self.source.url
+
+    def sentence_text(self, index: int) -> str:
+        start, end = self.sentence_spans[index]
+        return self.text[start - self.start:end - self.start]
+
+
+@dataclass(frozen=True)
+class AnswerSentence:
+    """One sentence of an answer: a verbatim span of the passage its citation `n` points to."""
+
+    text: str
+    n: int
+    passage_id: str
+    start: int
+    end: int
+    score: float = 0.0
+
+
+@dataclass(frozen=True)
+class Citation:
+    n: int
+    title: str
+    url: str
+    quote: str  # the exact source text from the first to the last quoted sentence of this passage
+    passage_id: str
+    start: int
+    end: int
+    heading: str = ""
+    passage_text: str = ""
+    passage_start: int = 0
+    spans: tuple[tuple[int, int], ...] = ()  # exactly the quoted sentences, for highlighting
+
+
+@dataclass
+class Answer:
+    text: str
+    citations: list[Citation] = field(default_factory=list)
+    refused: bool = False
+    passages: list[Passage] = field(default_factory=list)
+    sentences: list[AnswerSentence] = field(default_factory=list)
+    route: str = "answer"  # answer | refused | crisis | emergency | dosing | treatment | invalid
+    notices: list[str] = field(default_factory=list)  # safety text shown before the sourced part
+    disclaimer: str = ""
+    confidence: float = 0.0
+
+    def to_record(self) -> dict:
+        """The results-line / API shape (without id, question and latency, which the caller adds)."""
+        return {
+            "answer": self.text,
+            "refused": self.refused,
+            "route": self.route,
+            "citations": [
+                {"n": c.n, "title": c.title, "url": c.url, "quote": c.quote, "passage_id": c.passage_id,
+                 "start": c.start, "end": c.end}
+                for c in self.citations
+            ],
+            "contexts": [p.text for p in self.passages],
+            "disclaimer": self.disclaimer,
+        }

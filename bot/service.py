@@ -1,0 +1,146 @@
+"""`Bot`: the object behind `bot.answer()` and `bot.retrieve()`.
+
+It owns the embedder, the Chroma connection and the in-memory `PassageIndex`, and notices when `python -m
+ingest` publishes a newer index (checked at most every `index_refresh_seconds`).
+"""
+from __future__ import annotations
+
+import threading
+import time
+from collections import OrderedDict
+
+import numpy as np
+
+from bot.compose import compose_answer
+from bot.conversation import clean_question, contextualize
+from bot.errors import IndexMissingError, IndexUnavailableError, InvalidQuestionError
+from bot.retrieval import PassageIndex, hybrid_search
+from bot.safety import check_message
+from bot.schema import Answer, Passage
+from bot.settings import Settings
+from bot.text import key_terms, normalize_question, terms
+from ingest.embedding import Embedder, SentenceTransformerEmbedder
+from ingest.store import IndexStore
+
+REFUSAL = ("I couldn't find an answer to that in my sources, so I won't guess. I can answer questions about "
+           "baclofen: what it is used for and how it works, its side effects and addiction potential, and the "
+           "research on baclofen for alcohol, opioid and cocaine addiction.")
+DISCLAIMER = "Educational information from the cited sources, not medical advice."
+QUERY_CACHE_SIZE = 2048
+
+
+class Bot:
+    def __init__(self, settings: Settings | None = None, *, embedder: Embedder | None = None,
+                 store: IndexStore | None = None):
+        self.settings = settings or Settings.from_env()
+        self.embedder = embedder or SentenceTransformerEmbedder(self.settings.embed_model,
+                                                                self.settings.embed_batch_size)
+        self._store = store
+        self._index: PassageIndex | None = None
+        self._checked_at = 0.0
+        self._lock = threading.Lock()
+        self._query_vectors: OrderedDict[str, np.ndarray] = OrderedDict()
+
+    # --- the index -----------------------------------------------------------------------------
+    @property
+    def store(self) -> IndexStore:
+        if self._store is None:
+            self._store = IndexStore(self.settings)
+        return self._store
+
+    def index(self, force_check: bool = False) -> PassageIndex:
+        """The live index, reloaded when a newer version has been published."""
+        now = time.monotonic()
+        if self._index is not None and not force_check and now - self._checked_at < self.settings.index_refresh_seconds:
+            return self._index
+        with self._lock:
+            tag = self.store.live_tag()
+            self._checked_at = now
+            if tag is None:
+                raise IndexMissingError()
+            if self._index is None or self._index.version.tag != tag:
+                version = self.store.open_version(tag)
+                if version is None or not version.info.get("passages"):
+                    raise IndexMissingError()
+                self._index = PassageIndex(self.store, version)
+            return self._index
+
+    def warm_up(self) -> None:
+        """Load the index and the model now rather than on the first visitor's question."""
+        self.index()
+        self.answer("What is baclofen?")
+
+    # --- queries -------------------------------------------------------------------------------
+    def embed_query(self, text: str) -> np.ndarray:
+        key = text.strip().lower()
+        vector = self._query_vectors.get(key)
+        if vector is None:
+            vector = self.embedder.embed([text])[0]
+            self._query_vectors[key] = vector
+            while len(self._query_vectors) > QUERY_CACHE_SIZE:
+                self._query_vectors.popitem(last=False)
+        return vector
+
+    def _search(self, query: str, k: int) -> tuple[list[Passage], np.ndarray, PassageIndex]:
+        vector = self.embed_query(query)
+        for attempt in (1, 2):
+            index = self.index(force_check=attempt == 2)
+            query_terms = [index.spelling.correct(t) for t in dict.fromkeys(terms(normalize_question(query)))]
+            try:
+                passages = hybrid_search(index, vector, query_terms, k, self.settings.retrieve_candidates,
+                                         self.settings.rrf_k, named=index.named_sources(query_terms))
+                return passages, vector, index
+            except IndexUnavailableError:
+                raise
+            except Exception:  # the version was replaced and deleted under us: reload once
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
+
+    def retrieve(self, question: str, k: int = 5, history=None) -> list[Passage]:
+        query = contextualize(clean_question(question, self.settings.max_question_chars), history)
+        return self._search(query, k)[0]
+
+    def answer(self, question, history=None) -> Answer:
+        try:
+            text = clean_question(question, self.settings.max_question_chars)
+        except InvalidQuestionError as exc:
+            return Answer(text=str(exc), refused=True, route="invalid")
+        safety = check_message(text)
+        query = contextualize(text, history)
+        passages, vector, index = self._search(query, self.settings.answer_passages)
+        question_terms = {index.spelling.correct(t): word for t, word in key_terms(query).items()}
+        composition = compose_answer(
+            query, vector, question_terms, passages, index.sentence_vectors(passages), index.bm25.idf,
+            index.named_sources(question_terms),
+            min_score=self.settings.min_answer_score, min_coverage=self.settings.min_coverage,
+            max_unknown=self.settings.max_unknown_share, max_sentences=self.settings.max_answer_sentences,
+            margin=self.settings.sentence_margin)
+        return _assemble(safety, composition, passages)
+
+
+def _assemble(safety, composition, passages: list[Passage]) -> Answer:
+    notices = list(safety.notices)
+    route = safety.route
+    if composition is None:
+        body = "" if safety.urgent else REFUSAL
+        text = "\n\n".join(notices + ([body] if body else []))
+        return Answer(text=text, refused=True, passages=passages, route=route if route != "answer" else "refused",
+                      notices=notices, disclaimer="" if safety.urgent else DISCLAIMER)
+    text = "\n\n".join(notices + [composition.text])
+    return Answer(text=text, citations=composition.citations, refused=False, passages=passages,
+                  sentences=composition.sentences, route=route, notices=notices, disclaimer=DISCLAIMER,
+                  confidence=round(composition.confidence, 4))
+
+
+_default: Bot | None = None
+_default_lock = threading.Lock()
+
+
+def default_bot() -> Bot:
+    """The process-wide bot built from the environment's settings."""
+    global _default
+    with _default_lock:
+        if _default is None:
+            _default = Bot()
+        return _default
