@@ -26,13 +26,22 @@ from bot.text import rarity, terms
 LEXICAL_WEIGHT = 0.35
 TITLE_CREDIT = 0.5  # a key term found only in the document title or heading counts half
 RANK_WEIGHT = 0.04
-QUANTITY_BONUS = 0.08  # "how many ...?" prefers sentences with a number in them
+ANSWER_TYPE_BONUS = 0.08  # the sentence holds the kind of thing the question asks for (a count, a dose, ...)
 OTHER_SOURCE_PENALTY = 0.25  # the question names a source ("in BACLAD") and this sentence is from another
-QUANTITY_QUESTION = re.compile(
-    r"\b(how (many|much|long|often|old|large|big)|what (percentage|percent|proportion|share|number|dose|dosage|"
-    r"rate|age|range|odds)|which dose|(average|mean|maximum|target|starting|usual|effective) (dose|age)|at what (dose|age))\b",
-    re.IGNORECASE)
-HAS_NUMBER = re.compile(r"\b(?!(?:19|20)\d\d\b)\d")  # a number that is not a year
+_NUMBER = r"(?<![\w.])(?!(?:19|20)\d\d\b)\d[\d,.]*"  # a number that is not a year
+_CAPITALIZED_NAME = r"\b[A-Z][a-z]+(?:,| and) [A-Z][a-z]+|\bcolleagues\b|\b(?:sole )?author"
+ANSWER_TYPES = [  # (what the question asks, what an answering sentence contains)
+    (r"\bhow many\b|\bnumber of\b", rf"{_NUMBER}|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|half)\b"),
+    (r"\bhow long\b|\bduration\b|\bfor how many (?:days|weeks|months)", rf"{_NUMBER}\s*(?:-|\s)?(?:days?|weeks?|months?|years?)\b|\bone year\b|\b\d+-(?:week|month|year)\b"),
+    (r"\b(?:what|which|average|maximum|max|target|starting|usual|effective|same) (?:dose|dosage)|\bdose range\b|\bhow much (?:baclofen|of)\b|\bhow many mg\b",
+     r"\bmg\b"),
+    (r"\b(?:what|which) (?:percentage|percent|proportion|share|fraction|rate)|\bhow (?:common|often|likely)\b|\bwhat share\b",
+     r"%|\bpercent|\bhalf\b"),
+    (r"\bodds ratio|\brisk ratio|\bp[- ]value|\bconfidence interval", rf"{_NUMBER}"),
+    (r"\bwho\b", _CAPITALIZED_NAME),
+    (r"\bwhen\b|\bwhat year\b|\bwhich year\b", r"\b(?:19|20)\d\d\b"),
+]
+ANSWER_TYPES = [(re.compile(q, re.IGNORECASE), re.compile(a)) for q, a in ANSWER_TYPES]
 ANCHOR_RATIO = 0.8
 MIN_UNKNOWN_RARITY = 0.5  # one fairly rare missing word ("migraine"), or two common ones
 DUPLICATE_COSINE = 0.92
@@ -80,8 +89,9 @@ class QuestionProfile:
     """What sentence scoring needs to know about the question besides its vector."""
 
     weights: dict[str, float]  # key term -> weight
-    wants_quantity: bool = False
+    answer_patterns: tuple[re.Pattern, ...] = ()  # what an answering sentence looks like (a number, a dose...)
     named_sources: frozenset[str] | None = None  # doc ids the question singles out, if any
+    naming_terms: frozenset[str] = frozenset()  # the key terms that single them out ("baclad")
 
 
 def score_sentences(query_vector: np.ndarray, profile: QuestionProfile, passages: list[Passage],
@@ -98,19 +108,25 @@ def score_sentences(query_vector: np.ndarray, profile: QuestionProfile, passages
         prior = RANK_WEIGHT / (1 + rank)
         if profile.named_sources and passage.source.doc_id not in profile.named_sources:
             prior -= OTHER_SOURCE_PENALTY
+        named_here = profile.naming_terms if profile.named_sources and passage.source.doc_id in profile.named_sources \
+            else frozenset()
         for i in range(len(passage.sentence_spans)):
             text = passage.sentence_text(i)
-            own = set(terms(text))
+            own = set(terms(text)) | named_here  # a sentence of the named study is about it, named or not
             in_sentence = {t for t in weights if t in own}
             in_context = {t for t in weights if t in context_terms} - in_sentence
             lexical = (sum(weights[t] for t in in_sentence) + TITLE_CREDIT * sum(weights[t] for t in in_context)) / total \
                 if total else 0.0
-            bonus = QUANTITY_BONUS if profile.wants_quantity and HAS_NUMBER.search(text) else 0.0
+            bonus = ANSWER_TYPE_BONUS if any(p.search(text) for p in profile.answer_patterns) else 0.0
             score = float(dense[i]) + LEXICAL_WEIGHT * lexical + prior + bonus
             scored.append(ScoredSentence(passage, i, score, float(dense[i]), frozenset(in_sentence | in_context),
                                          matrix[i]))
     scored.sort(key=lambda s: -s.score)
     return scored
+
+
+def expected_answer_patterns(question: str) -> tuple[re.Pattern, ...]:
+    return tuple(answer for asks, answer in ANSWER_TYPES if asks.search(question))
 
 
 def unknown_terms(key_terms: dict[str, str], weights: dict[str, float], idf) -> tuple[float, float]:
@@ -207,11 +223,13 @@ def _join(parts: list[str]) -> str:
 
 
 def compose_answer(question: str, query_vector: np.ndarray, key_terms: dict[str, str], passages: list[Passage],
-                   vectors: dict[str, np.ndarray], idf, named: frozenset[str], *, min_score: float,
+                   vectors: dict[str, np.ndarray], idf, named: tuple[frozenset[str], frozenset[str]], *,
+                   min_score: float,
                    min_coverage: float, max_unknown: float, max_sentences: int, margin: float) -> Composition | None:
     """A grounded composition, or None when the evidence does not answer the question."""
     weights = term_weights(key_terms, idf)
-    profile = QuestionProfile(weights, bool(QUANTITY_QUESTION.search(question)), named or None)
+    named_docs, naming_terms = named
+    profile = QuestionProfile(weights, expected_answer_patterns(question), named_docs or None, naming_terms)
     scored = score_sentences(query_vector, profile, passages, vectors)
     chosen = select_sentences(scored, weights, max_sentences, margin)
     if not chosen:

@@ -100,12 +100,11 @@ class PassageIndex:
         return {t: frozenset(docs) for t, docs in label_docs.items()
                 if len(docs) <= limit and len(body_docs[t] | docs) <= limit}
 
-    def named_sources(self, key_terms) -> frozenset[str]:
-        """Documents a question singles out by name ("in BACLAD", "Garbutt's trial", "the 2000 pilot study")."""
-        named: set[str] = set()
-        for term in key_terms:
-            named |= self._named_in.get(term, frozenset())
-        return frozenset(named)
+    def named_sources(self, key_terms) -> tuple[frozenset[str], frozenset[str]]:
+        """Documents a question singles out by name ("in BACLAD", "Garbutt's trial", "the 2000 pilot study"),
+        and the key terms that name them."""
+        naming = frozenset(t for t in key_terms if t in self._named_in)
+        return frozenset().union(*(self._named_in[t] for t in naming)), naming
 
     def passages_of(self, doc_ids: frozenset[str], limit: int) -> list[Passage]:
         return [p for p in self.passages if p.source.doc_id in doc_ids][:limit]

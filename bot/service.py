@@ -88,7 +88,7 @@ class Bot:
             query_terms = [index.spelling.correct(t) for t in dict.fromkeys(terms(normalize_question(query)))]
             try:
                 passages = hybrid_search(index, vector, query_terms, k, self.settings.retrieve_candidates,
-                                         self.settings.rrf_k, named=index.named_sources(query_terms))
+                                         self.settings.rrf_k, named=index.named_sources(query_terms)[0])
                 return passages, vector, index
             except IndexUnavailableError:
                 raise

@@ -21,6 +21,7 @@ from ingest.splitting import Chunk, split_document
 from ingest.store import IndexStore, IndexVersion
 
 SPLITTER_VERSION = 2
+VECTOR_SCHEME = "passage:title+heading+text;sentence:mean(title+text,text)"
 DOC_FIELDS = ("title", "url", "kind", "authors", "journal", "year", "doi", "pmid", "publisher")
 EMBED_STEP = 64  # texts per progress-bar step
 
@@ -81,7 +82,7 @@ def ingest_corpus(settings: Settings, corpus_dir: Path | None = None, rebuild: b
 
 def _compatibility_key(settings: Settings) -> dict:
     return {"model": settings.embed_model or "bundled:all-MiniLM-L6-v2", "splitter": SPLITTER_VERSION,
-            "max_words": settings.passage_max_words}
+            "max_words": settings.passage_max_words, "vectors": VECTOR_SCHEME}
 
 
 def _plan(settings: Settings, corpus_dir: Path, live: IndexVersion | None, rebuild: bool,
@@ -148,9 +149,11 @@ def passage_context(title: str, heading: str, text: str) -> str:
     return f"{lead}\n{text}"
 
 
-def sentence_context(title: str, text: str) -> str:
-    """What a sentence vector encodes: the sentence, prefixed by its document title so 'the trial' resolves."""
-    return f"{title}: {text}"
+def sentence_texts(title: str, text: str) -> tuple[str, str]:
+    """A sentence is embedded twice and stored as the normalized mean of the two vectors: once after its
+    document title, so "the trial" finds its study, and once on its own, so a title that reads like a
+    question ("Is Baclofen Addictive or ...?") does not make every sentence of its document look alike."""
+    return f"{title}: {text}", text
 
 
 def _embed_and_add(store, version, fresh, embedder: Embedder, report: IngestReport, progress: bool) -> None:
@@ -162,14 +165,18 @@ def _embed_and_add(store, version, fresh, embedder: Embedder, report: IngestRepo
                                  _passage_metadata(doc, chunk)))
             for n, span in enumerate(chunk.sentences):
                 sentence = doc.text[span.start:span.end]
-                sentence_rows.append((f"{chunk.id}.{n}", sentence_context(doc.title, sentence), sentence,
+                sentence_rows.append((f"{chunk.id}.{n}", sentence_texts(doc.title, sentence), sentence,
                                       {"passage_id": chunk.id, "doc_id": doc.id, "start": span.start, "end": span.end}))
-    total = len(passage_rows) + len(sentence_rows)
+    total = len(passage_rows) + 2 * len(sentence_rows)
     bar = _progress_bar(total, progress)
     try:
-        for rows, collection in ((passage_rows, version.passages), (sentence_rows, version.sentences)):
-            vectors = _embed_with_progress(embedder, [r[1] for r in rows], bar)
-            store.add(collection, [r[0] for r in rows], vectors, [r[2] for r in rows], [r[3] for r in rows])
+        passage_vectors = _embed_with_progress(embedder, [r[1] for r in passage_rows], bar)
+        store.add(version.passages, [r[0] for r in passage_rows], passage_vectors, [r[2] for r in passage_rows],
+                  [r[3] for r in passage_rows])
+        pairs = _embed_with_progress(embedder, [t for r in sentence_rows for t in r[1]], bar)
+        sentence_vectors = mean_of_pairs(pairs)
+        store.add(version.sentences, [r[0] for r in sentence_rows], sentence_vectors, [r[2] for r in sentence_rows],
+                  [r[3] for r in sentence_rows])
     finally:
         bar.close()
     report.embedded_texts += total
@@ -181,6 +188,12 @@ def _embed_with_progress(embedder: Embedder, texts: list[str], bar) -> np.ndarra
         parts.append(embedder.embed(texts[i:i + EMBED_STEP]))
         bar.update(len(parts[-1]))
     return np.concatenate(parts) if parts else np.zeros((0, 384), dtype=np.float32)
+
+
+def mean_of_pairs(vectors: np.ndarray) -> np.ndarray:
+    """Rows 0+1, 2+3, ... averaged and scaled back to unit length."""
+    means = vectors.reshape(-1, 2, vectors.shape[1]).mean(axis=1)
+    return (means / np.maximum(np.linalg.norm(means, axis=1, keepdims=True), 1e-12)).astype(np.float32)
 
 
 def _passage_metadata(doc: CorpusDocument, chunk: Chunk) -> dict:

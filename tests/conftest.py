@@ -1,0 +1,176 @@
+"""Shared fixtures: isolated state, a fast fake embedder, and (slow) the real model, index and Chroma server.
+
+Every test gets its own BOT_DATA_DIR under tmp_path (autouse), so nothing touches ./data. The real embedding
+model is loaded once per session; the shipped corpus is ingested once per session with it.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+CORPUS = REPO / "corpus"
+DEV_QA = REPO.parent / "shared" / "qa" / "dev_qa.jsonl"
+TUNING_QA = REPO / "tests" / "qa" / "tuning_qa.jsonl"
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+
+
+class FakeEmbedder:
+    """Deterministic bag-of-stems vectors: texts sharing words are close. Counts what it embeds."""
+
+    name = "fake"
+    dim = 384
+
+    def __init__(self, fail_after: int | None = None):
+        self.calls = 0
+        self.texts = 0
+        self.fail_after = fail_after  # raise on the call after this many calls (simulated crash)
+
+    def embed(self, texts, progress: bool = False) -> np.ndarray:
+        from bot.text import terms
+
+        if self.fail_after is not None and self.calls >= self.fail_after:
+            raise RuntimeError("simulated crash while embedding")
+        self.calls += 1
+        self.texts += len(texts)
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        for row, text in enumerate(texts):
+            for term in terms(text) or ["empty"]:
+                digest = hashlib.blake2b(term.encode(), digest_size=8).digest()
+                out[row, int.from_bytes(digest[:4], "little") % self.dim] += 1.0
+                out[row, int.from_bytes(digest[4:], "little") % self.dim] += 0.5
+            out[row] /= np.linalg.norm(out[row]) or 1.0
+        return out
+
+
+@pytest.fixture(autouse=True)
+def isolated_state(tmp_path, monkeypatch):
+    for key in list(os.environ):
+        if key.startswith("BOT_"):
+            monkeypatch.delenv(key)
+    monkeypatch.setenv("BOT_DATA_DIR", str(tmp_path / "data"))
+    import bot.service
+
+    monkeypatch.setattr(bot.service, "_default", None)
+    yield
+
+
+@pytest.fixture
+def settings(tmp_path):
+    from bot.settings import Settings
+
+    return Settings.from_env(data_dir=tmp_path / "data", index_refresh_seconds=0.0)
+
+
+@pytest.fixture
+def fake_embedder():
+    return FakeEmbedder()
+
+
+def write_doc(directory: Path, name: str, body: str, **meta) -> Path:
+    """A markdown corpus file with front matter (defaults fill the required fields)."""
+    fields = {"id": Path(name).stem, "title": f"Title of {Path(name).stem}", "url": f"https://example.org/{Path(name).stem}",
+              "kind": "article", **meta}
+    front = "\n".join(f"{k}: {v}" for k, v in fields.items() if v is not None)
+    path = directory / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(f"---\n{front}\n---\n{body}", encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def small_corpus(tmp_path) -> Path:
+    directory = tmp_path / "corpus"
+    write_doc(directory, "alpha.md", "# Alpha\n\n## Dosing\n\nThe alpha trial used 60 mg a day. Patients stayed in "
+              "treatment longer.\n\n## Results\n\nCraving fell in the alpha trial.\n")
+    write_doc(directory, "beta.md", "# Beta\n\nBeta is about liver enzymes. GGT and ALT decreased.\n\nSide effects "
+              "include:\n\n- Headache\n- Nausea\n")
+    write_doc(directory, "gamma.md", "# Gamma\n\nGamma studied cocaine craving in volunteers for 21 days.\n")
+    return directory
+
+
+# --- slow: real parts ------------------------------------------------------------------------------
+@pytest.fixture(scope="session")
+def real_embedder():
+    from ingest.embedding import SentenceTransformerEmbedder
+
+    embedder = SentenceTransformerEmbedder()
+    embedder.warm_up()
+    return embedder
+
+
+@pytest.fixture(scope="session")
+def shipped_bot(real_embedder, tmp_path_factory):
+    """A Bot over the shipped corpus, ingested once per session with the real model."""
+    from bot.service import Bot
+    from bot.settings import Settings
+    from ingest.pipeline import ingest_corpus
+
+    settings = Settings(data_dir=tmp_path_factory.mktemp("shipped") / "data", index_refresh_seconds=3600)
+    ingest_corpus(settings, CORPUS, embedder=real_embedder, progress=False)
+    bot = Bot(settings, embedder=real_embedder)
+    bot.index()
+    return bot
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_for_http(url: str, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=1):
+                return
+        except OSError:
+            time.sleep(0.2)
+    raise TimeoutError(f"{url} did not come up within {timeout} s")
+
+
+class ChromaServer:
+    """A real `chroma run` process on a free loopback port; stop() and start() it to simulate outages."""
+
+    def __init__(self, path: Path):
+        self.path, self.port, self.process = path, free_port(), None
+
+    def start(self) -> "ChromaServer":
+        chroma = Path(sys.executable).parent / "chroma"
+        self.process = subprocess.Popen([str(chroma if chroma.exists() else shutil.which("chroma")), "run",
+                                         "--path", str(self.path), "--host", "127.0.0.1", "--port", str(self.port)],
+                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        wait_for_http(f"http://127.0.0.1:{self.port}/api/v2/heartbeat")
+        return self
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(5)
+
+
+@pytest.fixture
+def chroma_server(tmp_path):
+    server = ChromaServer(tmp_path / "chroma-server").start()
+    yield server
+    server.stop()
