@@ -16,18 +16,18 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Callable
 
 import numpy as np
 
-from bot.retrieval import context_text
 from bot.schema import AnswerSentence, Citation, Passage
 from bot.text import rarity, terms
 
-LEXICAL_WEIGHT = 0.35
-TITLE_CREDIT = 0.5  # a key term found only in the document title or heading counts half
+LEXICAL_WEIGHT = 0.5
+TITLE_CREDIT = 0.5  # a key term found only in the section heading or the source's name counts half
 RANK_WEIGHT = 0.04
 ANSWER_TYPE_BONUS = 0.08  # the sentence holds the kind of thing the question asks for (a count, a dose, ...)
-OTHER_SOURCE_PENALTY = 0.25  # the question names a source ("in BACLAD") and this sentence is from another
+OTHER_SOURCE_PENALTY = 0.4  # the question names a source ("in BACLAD") and this sentence is from another
 _NUMBER = r"(?<![\w.])(?!(?:19|20)\d\d\b)\d[\d,.]*"  # a number that is not a year
 _CAPITALIZED_NAME = r"\b[A-Z][a-z]+(?:,| and) [A-Z][a-z]+|\bcolleagues\b|\b(?:sole )?author"
 ANSWER_TYPES = [  # (what the question asks, what an answering sentence contains)
@@ -92,6 +92,7 @@ class QuestionProfile:
     answer_patterns: tuple[re.Pattern, ...] = ()  # what an answering sentence looks like (a number, a dose...)
     named_sources: frozenset[str] | None = None  # doc ids the question singles out, if any
     naming_terms: frozenset[str] = frozenset()  # the key terms that single them out ("baclad")
+    source_names: Callable[[Passage], frozenset[str]] = lambda passage: frozenset()  # name-like terms of its source
 
 
 def score_sentences(query_vector: np.ndarray, profile: QuestionProfile, passages: list[Passage],
@@ -104,7 +105,7 @@ def score_sentences(query_vector: np.ndarray, profile: QuestionProfile, passages
         if matrix is None:
             continue
         dense = matrix @ query_vector
-        context_terms = set(terms(context_text(passage)))
+        context_terms = set(terms(passage.heading)) | profile.source_names(passage)
         prior = RANK_WEIGHT / (1 + rank)
         if profile.named_sources and passage.source.doc_id not in profile.named_sources:
             prior -= OTHER_SOURCE_PENALTY
@@ -223,13 +224,14 @@ def _join(parts: list[str]) -> str:
 
 
 def compose_answer(question: str, query_vector: np.ndarray, key_terms: dict[str, str], passages: list[Passage],
-                   vectors: dict[str, np.ndarray], idf, named: tuple[frozenset[str], frozenset[str]], *,
-                   min_score: float,
+                   vectors: dict[str, np.ndarray], idf, named: tuple[frozenset[str], frozenset[str]],
+                   source_names: Callable[[Passage], frozenset[str]], *, min_score: float,
                    min_coverage: float, max_unknown: float, max_sentences: int, margin: float) -> Composition | None:
     """A grounded composition, or None when the evidence does not answer the question."""
     weights = term_weights(key_terms, idf)
     named_docs, naming_terms = named
-    profile = QuestionProfile(weights, expected_answer_patterns(question), named_docs or None, naming_terms)
+    profile = QuestionProfile(weights, expected_answer_patterns(question), named_docs or None, naming_terms,
+                              source_names)
     scored = score_sentences(query_vector, profile, passages, vectors)
     chosen = select_sentences(scored, weights, max_sentences, margin)
     if not chosen:
@@ -237,6 +239,8 @@ def compose_answer(question: str, query_vector: np.ndarray, key_terms: dict[str,
     covered = coverage(weights, chosen)
     confidence = chosen[0].score
     unknown_share, unknown_rarity = unknown_terms(key_terms, weights, idf)
+    if named_docs and chosen[0].passage.source.doc_id not in named_docs:
+        min_score = max(min_score, min_score + OTHER_SOURCE_PENALTY)  # relief only for the sources asked about
     if confidence < min_score or covered < min_coverage or (unknown_share > max_unknown
                                                             and unknown_rarity >= MIN_UNKNOWN_RARITY):
         return None

@@ -10,9 +10,7 @@ from bot.text import key_terms
 CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff]")
 FOLLOW_UP = re.compile(r"\b(they|them|their|it|its|this|that|these|those|he|she|him|his|her|the (study|trial|review|"
                        r"patients|participants|volunteers|man|patient|case)|same|there)\b", re.IGNORECASE)
-NAMED_SOURCE = re.compile(r"\b(alpadir|baclad|bacloville|cochrane|addolorato|beaurepaire|assadi|haney|garbutt|"
-                          r"reynaud|rigal|muller|filip|smith|medlineplus|recovery first|cirrhosis|case report)\b",
-                          re.IGNORECASE)
+
 
 
 def clean_question(raw, max_chars: int) -> str:
@@ -41,12 +39,13 @@ def previous_user_messages(history) -> list[str]:
     return messages
 
 
-def contextualize(question: str, history) -> str:
-    """The text to retrieve with: a follow-up ("what dose did they use?") gets the previous question prepended."""
+def follow_up_context(question: str, history) -> str | None:
+    """The earlier question a follow-up leans on ("What dose did they use?" after one about ALPADIR), else None.
+
+    Only the subject carries over: the earlier question decides which sources are meant, the new one what
+    is asked about them."""
     previous = previous_user_messages(history)
     if not previous:
-        return question
+        return None
     is_follow_up = FOLLOW_UP.search(question) or len(key_terms(question)) <= 1
-    if not is_follow_up or NAMED_SOURCE.search(question):
-        return question
-    return f"{previous[-1].strip()} {question}"
+    return previous[-1].strip() if is_follow_up else None

@@ -8,16 +8,12 @@ question and makes one Chroma query.
 from __future__ import annotations
 
 import json
+import re
 import threading
 from collections import OrderedDict
 from dataclasses import replace
-from typing import Any
 
 import numpy as np
-from langchain_core.callbacks import CallbackManagerForRetrieverRun
-from langchain_core.documents import Document
-from langchain_core.retrievers import BaseRetriever
-
 from bot.lexical import BM25Index, SpellingCorrector
 from bot.schema import Passage, Source
 from bot.text import terms
@@ -45,7 +41,8 @@ class PassageIndex:
                 self._passage_terms.append(set(terms(text)))
         self.position = {p.id: i for i, p in enumerate(self.passages)}
         self.bm25 = BM25Index(documents)
-        self._named_in = self._source_names(limit=2)
+        self._names_of: dict[str, frozenset[str]] = {}
+        self._named_in, self._labelled_in = self._source_names(limit=2)
         self.spelling = SpellingCorrector(self.bm25.vocabulary)
 
     def _passage(self, pid: str, text: str, meta: dict) -> Passage:
@@ -86,25 +83,45 @@ class PassageIndex:
     def lexical(self, query_terms: list[str], n: int) -> list[tuple[int, float]]:
         return self.bm25.search(query_terms, n)
 
-    def _source_names(self, limit: int) -> dict[str, frozenset[str]]:
-        """term -> the documents it names: terms of a title/authors/journal/year that occur in at most `limit`
-        documents anywhere ("baclad", "garbutt", "lancet"; not "opioid", which many documents discuss)."""
+    def _source_names(self, limit: int) -> tuple[dict[str, frozenset[str]], dict[str, frozenset[str]]]:
+        """Two maps, term -> the documents it can name, keeping terms found in at most `limit` documents
+        anywhere (so "opioid", which many documents discuss, names nothing):
+        - names: name-like label words (authors, journal, year, capitalized words and acronyms of titles and
+          headings: "baclad", "garbutt", "lancet");
+        - labels: any word of a title or heading ("cirrhosis"), which names a source only when the question
+          puts it right before "study", "trial", "report"... ("the cirrhosis trial")."""
+        headings: dict[str, set[str]] = {}
+        for passage in self.passages:
+            headings.setdefault(passage.source.doc_id, set()).add(passage.heading)
         label_docs: dict[str, set[str]] = {}
+        name_docs: dict[str, set[str]] = {}
         for source in self.sources.values():
-            for term in set(terms(source_label(source))):
+            label = source_label(source) + " " + " ".join(headings.get(source.doc_id, ()))
+            for term in set(terms(label)):
                 label_docs.setdefault(term, set()).add(source.doc_id)
+            self._names_of[source.doc_id] = frozenset(name_like_terms(source, headings.get(source.doc_id, ())))
+            for term in self._names_of[source.doc_id]:
+                name_docs.setdefault(term, set()).add(source.doc_id)
         body_docs: dict[str, set[str]] = {t: set() for t in label_docs}
         for passage, passage_terms in zip(self.passages, self._passage_terms):
             for term in passage_terms & body_docs.keys():
                 body_docs[term].add(passage.source.doc_id)
-        return {t: frozenset(docs) for t, docs in label_docs.items()
-                if len(docs) <= limit and len(body_docs[t] | docs) <= limit}
 
-    def named_sources(self, key_terms) -> tuple[frozenset[str], frozenset[str]]:
-        """Documents a question singles out by name ("in BACLAD", "Garbutt's trial", "the 2000 pilot study"),
-        and the key terms that name them."""
-        naming = frozenset(t for t in key_terms if t in self._named_in)
-        return frozenset().union(*(self._named_in[t] for t in naming)), naming
+        def specific(table):
+            return {t: frozenset(d) for t, d in table.items() if len(d | body_docs.get(t, set())) <= limit}
+
+        return specific(name_docs), specific(label_docs)
+
+    def source_names(self, passage: Passage) -> frozenset[str]:
+        """Name-like terms of the passage's source (authors, journal, year, acronyms and names in its title)."""
+        return self._names_of.get(passage.source.doc_id, frozenset())
+
+    def named_sources(self, key_terms, descriptors=()) -> tuple[frozenset[str], frozenset[str]]:
+        """Documents a question singles out ("in BACLAD", "Garbutt's trial", "the cirrhosis trial"), and the
+        terms that name them; `descriptors` are the words the question puts before "study", "trial", ..."""
+        naming = {t for t in key_terms if t in self._named_in} | {t for t in descriptors if t in self._labelled_in}
+        docs = [self._named_in.get(t) or self._labelled_in[t] for t in naming]
+        return frozenset().union(*docs), frozenset(naming)
 
     def passages_of(self, doc_ids: frozenset[str], limit: int) -> list[Passage]:
         return [p for p in self.passages if p.source.doc_id in doc_ids][:limit]
@@ -131,6 +148,22 @@ class PassageIndex:
 def source_label(source: Source) -> str:
     """The words that name a document: title, authors, journal, year."""
     return f"{source.title} {source.authors} {source.journal} {source.year or ''}"
+
+
+def name_like_terms(source: Source, headings=()) -> set[str]:
+    """Terms that read as names: authors, journal, publisher, year, and the capitalized words or acronyms
+    of the title and headings (not their first word, and not in a title written in Title Case)."""
+    found = set(terms(f"{source.authors} {source.journal} {source.year or ''}"))
+    for text in (source.title, *headings):
+        for part in re.split(r"[:>]", text):
+            words = re.findall(r"[A-Za-z][A-Za-z-]*", part)
+            long_words = [w for w in words if len(w) > 3]
+            if long_words and sum(w[0].isupper() for w in long_words) / len(long_words) >= 0.6:
+                words = [w for w in words if w.isupper()]  # Title Case: only acronyms stand out
+            for word in words[1:] if words and not words[0].isupper() else words:
+                if word.isupper() and len(word) >= 3 or word[0].isupper():
+                    found.update(terms(word))
+    return found
 
 
 def context_text(passage: Passage) -> str:
@@ -160,22 +193,3 @@ def hybrid_search(index: PassageIndex, query_vector: np.ndarray, query_terms: li
         chosen += [(pos, score) for pos, score in fused[k:] if index.passages[pos].source.doc_id in named
                    and pos not in taken][:NAMED_EXTRA_PASSAGES]
     return [replace(index.passages[pos], score=score) for pos, score in chosen]
-
-
-def passage_to_document(passage: Passage) -> Document:
-    source = passage.source
-    return Document(
-        page_content=passage.text,
-        metadata={"id": passage.id, "doc_id": source.doc_id, "title": source.title, "url": source.url,
-                  "heading": passage.heading, "start": passage.start, "end": passage.end, "score": passage.score},
-    )
-
-
-class HybridRetriever(BaseRetriever):
-    """The bot's retrieval as a LangChain retriever: `HybridRetriever(bot=Bot(...), k=5).invoke("...")`."""
-
-    bot: Any
-    k: int = 5
-
-    def _get_relevant_documents(self, query: str, *, run_manager: CallbackManagerForRetrieverRun) -> list[Document]:
-        return [passage_to_document(p) for p in self.bot.retrieve(query, self.k)]

@@ -16,11 +16,14 @@ SELF_HARM = re.compile(
     r"no\s+reason\s+to\s+live|not\s+worth\s+living|can'?t\s+go\s+on)\b", re.IGNORECASE)
 
 EMERGENCY = re.compile(
-    r"\b(overdos\w*|od'?d|o\.d\.|(took|taken|swallowed)\s+(too\s+(many|much)|a\s+(whole|full|entire)\s+(bottle|pack|box)|all\s+(of\s+)?(my|the|his|her|their)\s+(pills|tablets|meds))|swallowed\s+(a\s+bunch|a\s+handful)|"
+    r"\b(overdos\w*|od'?d|o\.d\.|(took|taken|swallowed|ate|had)\s+((way|far|a\s+lot)\s+)?(too\s+(many|much)|a\s+(whole|full|entire)\s+(bottle|pack|box)|all\s+(of\s+)?(my|the|his|her|their)\s+(pills|tablets|meds))|swallowed\s+(a\s+bunch|a\s+handful)|"
     r"(barely|not|isn'?t|is\s+not|stopped|can'?t|cannot|hardly)\s+breath(e|ing)|unresponsive|unconscious|"
     r"won'?t\s+wake\s+up|can'?t\s+wake\s+(him|her|them)|passed\s+out|turning\s+blue|lips\s+are\s+blue|"
     r"(is|he'?s|she'?s|i'?m|they'?re)\s+(having\s+a\s+seizure|seizing)|poison(ed|ing))\b", re.IGNORECASE)
 
+BREATHING_TROUBLE = re.compile(r"\b((trouble|difficulty|struggling|hard\s+time|problems?)\s+breathing|"
+                               r"short(ness)?\s+of\s+breath|can'?t\s+catch\s+(my|his|her|their)\s+breath)\b",
+                               re.IGNORECASE)
 PERSONAL = re.compile(r"\b(i|i'm|im|my|me|myself|should\s+i|can\s+i|do\s+i|my\s+(son|daughter|partner|husband|wife|mom|dad|friend))\b",
                       re.IGNORECASE)
 DOSING = re.compile(
@@ -28,6 +31,14 @@ DOSING = re.compile(
     r"stop(ping)?|quit(ting)?|come\s+off|coming\s+off|taper(ing)?|wean(ing)?|cold\s+turkey|take\s+(it|baclofen|more|less))\b",
     re.IGNORECASE)
 
+INTERACTION = re.compile(
+    r"\b(interact\w*|mix(ing|ed)?|combin\w*|together\s+with|at\s+the\s+same\s+time|while\s+(taking|on|using)|"
+    r"(take|taking|use|using)\s+(baclofen|it)\s+with|(with|and)\s+(alcohol|drinking|beer|wine)\s+(on|while))\b",
+    re.IGNORECASE)
+SUBSTANCE = re.compile(
+    r"\b(alcohol|drink\w*|beer|wine|liquor|drugs?|medications?|medicines?|meds|pills|opioids?|methadone|"
+    r"buprenorphine|suboxone|naltrexone|cocaine|benzo\w*|xanax|valium|gabapentin|painkillers?|sleeping\s+pills|"
+    r"antidepressants?|cannabis|marijuana|weed)\b", re.IGNORECASE)
 HELP_SEEKING = re.compile(
     r"\b(rehab|treatment\s+(center|centre|program|programme|facility|options)|get(ting)?\s+(help|treatment|into\s+treatment)|"
     r"find\s+(help|treatment|a\s+program|a\s+rehab|support)|need\s+help|where\s+can\s+i|support\s+groups?|"
@@ -39,13 +50,15 @@ EMERGENCY_NOTICE = ("This may be a medical emergency: call 911 now. For a possib
                     "call Poison Control at 1-800-222-1222 (24/7). Do not wait for an answer from this chat.")
 DOSING_NOTICE = ("I can't advise on your own dose. Please talk to your prescriber before you start, change or stop "
                  "baclofen. Here is what the sources say:")
+INTERACTION_NOTICE = ("Whether baclofen is safe to combine with alcohol or another drug depends on you and the doses, "
+                      "so please ask your prescriber or a pharmacist before mixing them.")
 TREATMENT_NOTICE = ("To find treatment, the SAMHSA National Helpline is free, confidential and open 24/7: "
                     "1-800-662-4357.")
 
 
 @dataclass(frozen=True)
 class SafetyCheck:
-    route: str = "answer"  # crisis | emergency | dosing | treatment | answer
+    route: str = "answer"  # crisis | emergency | interaction | dosing | treatment | answer
     notices: tuple[str, ...] = field(default_factory=tuple)
 
     @property
@@ -56,17 +69,20 @@ class SafetyCheck:
 def check_message(message: str) -> SafetyCheck:
     """Which resources a message needs before anything else; most urgent route first."""
     notices, routes = [], []
-    if EMERGENCY.search(message):
+    if EMERGENCY.search(message) or (BREATHING_TROUBLE.search(message) and PERSONAL.search(message)):
         routes.append("emergency")
         notices.append(EMERGENCY_NOTICE)
     if SELF_HARM.search(message):
         routes.append("crisis")
         notices.insert(0, CRISIS_NOTICE)
-    if not routes and PERSONAL.search(message) and DOSING.search(message):
+    if not routes and INTERACTION.search(message) and SUBSTANCE.search(message):
+        routes.append("interaction")
+        notices.append(INTERACTION_NOTICE)
+    elif not routes and PERSONAL.search(message) and DOSING.search(message):
         routes.append("dosing")
         notices.append(DOSING_NOTICE)
     if HELP_SEEKING.search(message):
         routes.append("treatment")
         notices.append(TREATMENT_NOTICE)
-    route = next((r for r in ("crisis", "emergency", "dosing", "treatment") if r in routes), "answer")
+    route = next((r for r in ("crisis", "emergency", "interaction", "dosing", "treatment") if r in routes), "answer")
     return SafetyCheck(route, tuple(notices))

@@ -5,20 +5,22 @@ ingest` publishes a newer index (checked at most every `index_refresh_seconds`).
 """
 from __future__ import annotations
 
+import re
 import threading
 import time
 from collections import OrderedDict
+from dataclasses import dataclass
 
 import numpy as np
 
 from bot.compose import compose_answer
-from bot.conversation import clean_question, contextualize
+from bot.conversation import clean_question, follow_up_context
 from bot.errors import IndexMissingError, IndexUnavailableError, InvalidQuestionError
 from bot.retrieval import PassageIndex, hybrid_search
 from bot.safety import check_message
 from bot.schema import Answer, Passage
 from bot.settings import Settings
-from bot.text import key_terms, normalize_question, terms
+from bot.text import key_terms, normalize_question, source_descriptors, terms
 from ingest.embedding import Embedder, SentenceTransformerEmbedder
 from ingest.store import IndexStore
 
@@ -81,15 +83,28 @@ class Bot:
                 self._query_vectors.popitem(last=False)
         return vector
 
-    def _search(self, query: str, k: int) -> tuple[list[Passage], np.ndarray, PassageIndex]:
-        vector = self.embed_query(query)
+    def _query(self, index: PassageIndex, question: str, history) -> Query:
+        earlier = follow_up_context(question, history)
+        correct = index.spelling.correct
+        terms_now = [correct(t) for t in dict.fromkeys(terms(normalize_question(question)))]
+        terms_then = [correct(t) for t in dict.fromkeys(terms(normalize_question(earlier)))] if earlier else []
+        named = index.named_sources(terms_now, [correct(t) for t in source_descriptors(question)])
+        from_context = not named[0] and bool(terms_then)
+        if from_context:
+            named = index.named_sources(terms_then, [correct(t) for t in source_descriptors(earlier)])
+        key = {correct(t): word for t, word in key_terms(question).items()}
+        return Query(question, list(dict.fromkeys(terms_now + terms_then)), key, named,
+                     from_context=from_context and bool(named[0]))
+
+    def _search(self, question: str, history, k: int) -> tuple[list[Passage], np.ndarray, PassageIndex, Query]:
+        vector = self.embed_query(question)
         for attempt in (1, 2):
             index = self.index(force_check=attempt == 2)
-            query_terms = [index.spelling.correct(t) for t in dict.fromkeys(terms(normalize_question(query)))]
+            query = self._query(index, question, history)
             try:
-                passages = hybrid_search(index, vector, query_terms, k, self.settings.retrieve_candidates,
-                                         self.settings.rrf_k, named=index.named_sources(query_terms)[0])
-                return passages, vector, index
+                passages = hybrid_search(index, vector, query.search_terms, k, self.settings.retrieve_candidates,
+                                         self.settings.rrf_k, named=query.named[0])
+                return passages, vector, index, query
             except IndexUnavailableError:
                 raise
             except Exception:  # the version was replaced and deleted under us: reload once
@@ -98,8 +113,7 @@ class Bot:
         raise AssertionError("unreachable")
 
     def retrieve(self, question: str, k: int = 5, history=None) -> list[Passage]:
-        query = contextualize(clean_question(question, self.settings.max_question_chars), history)
-        return self._search(query, k)[0]
+        return self._search(clean_question(question, self.settings.max_question_chars), history, k)[0]
 
     def answer(self, question, history=None) -> Answer:
         try:
@@ -107,19 +121,35 @@ class Bot:
         except InvalidQuestionError as exc:
             return Answer(text=str(exc), refused=True, route="invalid")
         safety = check_message(text)
-        query = contextualize(text, history)
-        passages, vector, index = self._search(query, self.settings.answer_passages)
-        question_terms = {index.spelling.correct(t): word for t, word in key_terms(query).items()}
+        passages, vector, index, query = self._search(text, history, self.settings.answer_passages)
         composition = compose_answer(
-            query, vector, question_terms, passages, index.sentence_vectors(passages), index.bm25.idf,
-            index.named_sources(question_terms),
-            min_score=self.settings.min_answer_score, min_coverage=self.settings.min_coverage,
+            text, vector, query.key_terms, passages, index.sentence_vectors(passages), index.bm25.idf, query.named,
+            index.source_names,
+            min_score=self.settings.min_answer_score - (self.settings.follow_up_relief if query.from_context else 0.0),
+            min_coverage=self.settings.min_coverage,
             max_unknown=self.settings.max_unknown_share, max_sentences=self.settings.max_answer_sentences,
             margin=self.settings.sentence_margin)
         return _assemble(safety, composition, passages)
 
 
+@dataclass(frozen=True)
+class Query:
+    """A question ready to search with: what to score, which terms to match, which sources it is about."""
+
+    text: str
+    search_terms: list[str]  # BM25 terms, including the earlier question's for a follow-up
+    key_terms: dict[str, str]  # stem -> word, for scoring and the answerability check
+    named: tuple[frozenset[str], frozenset[str]]  # (doc ids the conversation singles out, the terms naming them)
+    from_context: bool = False  # the sources were named by an earlier question, not this one
+
+
+INTERACTION_EVIDENCE = re.compile(r"\b(interact\w*|combin\w*|mix\w*|together|concurrent\w*|at the same time)\b",
+                                  re.IGNORECASE)
+
+
 def _assemble(safety, composition, passages: list[Passage]) -> Answer:
+    if safety.route == "interaction" and composition and not INTERACTION_EVIDENCE.search(composition.text):
+        composition = None  # sources that never speak of combining drugs cannot answer "can I mix them?"
     notices = list(safety.notices)
     route = safety.route
     if composition is None:

@@ -40,6 +40,7 @@ class Settings:
     min_coverage: float = 0.25  # share of the question's weighted key terms the evidence must contain
     max_unknown_share: float = 0.4  # refuse when more of the question's weight is in words the corpus never uses
     sentence_margin: float = 0.12  # extra sentences must score within this of the best one
+    follow_up_relief: float = 0.15  # a follow-up about sources named earlier needs this much less score
     index_refresh_seconds: float = 5.0  # how often a running bot checks for a newer index
     # --- app -----------------------------------------------------------------------------------
     host: str = "127.0.0.1"

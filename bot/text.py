@@ -10,6 +10,7 @@ from functools import lru_cache
 import snowballstemmer
 
 TOKEN = re.compile(r"\d+(?:\.\d+)?|[a-z]+")
+COMPOUND = re.compile(r"[a-z]+(?:-[a-z]+)+")  # "off-label", "half-life", "double-blind"
 _stemmer = snowballstemmer.stemmer("english")
 
 STOPWORDS = frozenset("""
@@ -19,7 +20,7 @@ him his how i if in into is it its itself just me more most my myself no nor not
 other our ours out over own same she should so some such than that the their theirs them then there these they
 this those through to too under until up very was we were what when where which while who whom why will with
 would you your yours yourself tell know please explain describe show give want wanted get got thing things
-mean means really ok okay hi hello hey much many also there's what's whats it's does did done say said says
+mean means really ok okay hi hello hey us much many also there's what's whats it's does did done say said says
 use used using someone something anyone people person
 """.split())
 
@@ -61,6 +62,11 @@ LAY_TERMS = {
     "sober": "abstinent", "sobriety": "abstinence", "detoxing": "detox", "relapsing": "relapse",
     "liver disease": "liver cirrhosis", "fits": "seizures", "convulsions": "convulsions seizures",
     "how does baclofen work": "how does baclofen work gaba", "sleepy": "drowsiness",
+    "trouble breathing": "difficulty breathing", "hard to breathe": "difficulty breathing",
+    "short of breath": "difficulty breathing", "shortness of breath": "difficulty breathing",
+    "mechanism of action": "how it works gaba receptor agonist", "mechanism": "gaba receptor agonist",
+    "smoker": "smoking", "smokers": "smoking", "alcoholism": "alcohol dependence",
+    "prescribed for": "used to treat", "used for": "used to treat", "conditions": "diseases",
     "first developed": "originally designed", "suddenly": "abruptly", "sudden": "abrupt", "invented": "originally designed", "developed for": "designed to treat",
 }
 _LAY_PATTERN = re.compile(r"\b(" + "|".join(sorted((re.escape(k) for k in LAY_TERMS), key=len, reverse=True)) + r")\b")
@@ -72,7 +78,11 @@ def normalize_question(question: str) -> str:
 
 
 def tokenize(text: str) -> list[str]:
-    return TOKEN.findall(text.lower())
+    """Words and numbers; a hyphenated compound also counts as one word ("off-label" -> off, label, offlabel)."""
+    lowered = text.lower()
+    tokens = TOKEN.findall(lowered)
+    tokens.extend(match.replace("-", "") for match in COMPOUND.findall(lowered))
+    return tokens
 
 
 @lru_cache(maxsize=200_000)
@@ -106,3 +116,13 @@ def rarity(word: str) -> float:
     from wordfreq import zipf_frequency
 
     return min(1.0, max(0.2, (6.2 - zipf_frequency(word, "en")) / 1.7))
+
+
+SOURCE_NOUNS = frozenset("study studies trial trials review report paper article pilot case experiment".split())
+
+
+def source_descriptors(question: str) -> list[str]:
+    """Stems of the words right before "study", "trial", "report"... ("the cirrhosis trial" -> cirrhosi)."""
+    tokens = TOKEN.findall(question.lower())
+    return [stem(tokens[i - 1]) for i in range(1, len(tokens))
+            if tokens[i] in SOURCE_NOUNS and tokens[i - 1] not in STOPWORDS]

@@ -104,6 +104,42 @@ def small_corpus(tmp_path) -> Path:
     return directory
 
 
+@pytest.fixture
+def corpus_bot(settings):
+    """A Bot over the shipped corpus with the fake embedder (fast; lexical-ish dense scores)."""
+    from bot.service import Bot
+    from ingest.pipeline import ingest_corpus
+
+    embedder = FakeEmbedder()
+    ingest_corpus(settings, CORPUS, embedder=embedder, progress=False)
+    return Bot(settings, embedder=embedder)
+
+
+def assert_grounded(answer, index) -> None:
+    """The invariant: every answer sentence is a verbatim span of the passage its [n] cites, every marker
+    resolves to a citation, and every link is a corpus URL."""
+    import re
+
+    by_n = {c.n: c for c in answer.citations}
+    corpus_urls = {s.url for s in index.sources.values()}
+    assert set(by_n) == set(range(1, len(by_n) + 1))
+    for n in map(int, re.findall(r"\[(\d+)\]", answer.text)):
+        assert n in by_n, f"marker [{n}] does not resolve"
+    for sentence in answer.sentences:
+        citation = by_n[sentence.n]
+        passage = index.passages[index.position[citation.passage_id]]
+        assert sentence.passage_id == citation.passage_id
+        assert passage.text[sentence.start - passage.start:sentence.end - passage.start] == sentence.text
+        assert f"{sentence.text} [{sentence.n}]" in answer.text
+        assert (sentence.start, sentence.end) in citation.spans
+    for citation in answer.citations:
+        passage = index.passages[index.position[citation.passage_id]]
+        assert citation.url in corpus_urls and citation.url == passage.url and citation.title == passage.title
+        assert passage.text[citation.start - passage.start:citation.end - passage.start] == citation.quote
+    if answer.refused:
+        assert not answer.citations and not answer.sentences
+
+
 # --- slow: real parts ------------------------------------------------------------------------------
 @pytest.fixture(scope="session")
 def real_embedder():
@@ -174,3 +210,33 @@ def chroma_server(tmp_path):
     server = ChromaServer(tmp_path / "chroma-server").start()
     yield server
     server.stop()
+
+
+class ServedApp:
+    """create_app() served by uvicorn in a background thread on a free loopback port."""
+
+    def __init__(self, app):
+        import threading
+
+        import uvicorn
+
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning"))
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+        self.thread.start()
+        wait_for_http(self.url + "/healthz")
+
+    def stop(self):
+        self.server.should_exit = True
+        self.thread.join(10)
+
+
+@pytest.fixture
+def served_app(corpus_bot):
+    """The whole app over the shipped corpus with the fake embedder, served on loopback."""
+    from app import create_app
+
+    served = ServedApp(create_app(corpus_bot.settings, corpus_bot))
+    yield served
+    served.stop()

@@ -7,7 +7,8 @@ import pytest
 from hypothesis import given, settings as hsettings, strategies as st
 
 from bot.lexical import BM25Index, SpellingCorrector
-from bot.retrieval import HybridRetriever, reciprocal_rank_fusion
+from bot.integrations import HybridRetriever
+from bot.retrieval import reciprocal_rank_fusion
 from bot.service import Bot
 from conftest import CORPUS, FakeEmbedder, write_doc
 from ingest.pipeline import ingest_corpus, mean_of_pairs, sentence_texts
@@ -50,13 +51,6 @@ def test_reciprocal_rank_fusion_by_hand():
     fused = reciprocal_rank_fusion([[1, 2, 3], [3, 1]], k=60)
     assert [pos for pos, _ in fused] == [1, 3, 2]
     assert fused[0][1] == pytest.approx(1 / 61 + 1 / 62)
-
-
-@pytest.fixture
-def corpus_bot(settings):
-    embedder = FakeEmbedder()
-    ingest_corpus(settings, CORPUS, embedder=embedder, progress=False)
-    return Bot(settings, embedder=embedder)
 
 
 def test_dense_search_matches_brute_force_cosine_over_all_sentences(corpus_bot, settings):

@@ -24,6 +24,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv and argv[0] == "calibrate":
+        return calibrate_main(argv[1:])
     args = build_parser().parse_args(argv)
     from bot.eval.dataset import load_items
 
@@ -41,6 +44,27 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     summary = write_outputs(args.out, records, errors)
     print(json.dumps({k: v for k, v in summary.items() if k != "failures"}, indent=1))
+    return 0
+
+
+def calibrate_main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bot.eval calibrate",
+                                     description="Sweep the abstention threshold (min_answer_score) over a test set.")
+    parser.add_argument("test_set", type=Path)
+    parser.add_argument("--param", default="min_answer_score",
+                        choices=["min_answer_score", "max_unknown_share", "min_coverage"])
+    parser.add_argument("--values", default=None, help="comma-separated values (default: a range for the param)")
+    args = parser.parse_args(argv)
+    from bot.eval.calibrate import DEFAULT_VALUES, format_table, sweep
+    from bot.eval.dataset import load_items
+    from bot.service import default_bot
+
+    items, errors = load_items(args.test_set)
+    for error in errors:
+        print(f"{args.test_set}: skipped {error}", file=sys.stderr)
+    values = [float(v) for v in args.values.split(",")] if args.values else DEFAULT_VALUES[args.param]
+    bot = default_bot()
+    print(format_table(sweep(bot, items, args.param, values), args.param, getattr(bot.settings, args.param)))
     return 0
 
 
