@@ -179,6 +179,10 @@ def create_app(settings: Settings | None = None, bot: Bot | None = None) -> Fast
     def healthz() -> dict:
         return {"status": "ok"}
 
+    @api.post("/api/ask")
+    def ask(payload: dict) -> dict:
+        return answer_record(bot, payload.get("question"), payload.get("history"))
+
     theme = gr.themes.Default(primary_hue="cyan")
     gr.mount_gradio_app(api, build_chat(bot, settings), path="/", theme=theme, css=CSS, footer_links=[])
     return api

@@ -93,6 +93,8 @@ class QuestionProfile:
     named_sources: frozenset[str] | None = None  # doc ids the question singles out, if any
     naming_terms: frozenset[str] = frozenset()  # the key terms that single them out ("baclad")
     source_names: Callable[[Passage], frozenset[str]] = lambda passage: frozenset()  # name-like terms of its source
+    sentence_terms: Callable[[Passage], list] = lambda p: [frozenset(terms(p.sentence_text(i)))
+                                                           for i in range(len(p.sentence_spans))]
 
 
 def score_sentences(query_vector: np.ndarray, profile: QuestionProfile, passages: list[Passage],
@@ -111,9 +113,10 @@ def score_sentences(query_vector: np.ndarray, profile: QuestionProfile, passages
             prior -= OTHER_SOURCE_PENALTY
         named_here = profile.naming_terms if profile.named_sources and passage.source.doc_id in profile.named_sources \
             else frozenset()
+        sentence_terms = profile.sentence_terms(passage)
         for i in range(len(passage.sentence_spans)):
             text = passage.sentence_text(i)
-            own = set(terms(text)) | named_here  # a sentence of the named study is about it, named or not
+            own = sentence_terms[i] | named_here  # a sentence of the named study is about it, named or not
             in_sentence = {t for t in weights if t in own}
             in_context = {t for t in weights if t in context_terms} - in_sentence
             lexical = (sum(weights[t] for t in in_sentence) + TITLE_CREDIT * sum(weights[t] for t in in_context)) / total \
@@ -225,13 +228,13 @@ def _join(parts: list[str]) -> str:
 
 def compose_answer(question: str, query_vector: np.ndarray, key_terms: dict[str, str], passages: list[Passage],
                    vectors: dict[str, np.ndarray], idf, named: tuple[frozenset[str], frozenset[str]],
-                   source_names: Callable[[Passage], frozenset[str]], *, min_score: float,
+                   source_names: Callable[[Passage], frozenset[str]], sentence_terms=None, *, min_score: float,
                    min_coverage: float, max_unknown: float, max_sentences: int, margin: float) -> Composition | None:
     """A grounded composition, or None when the evidence does not answer the question."""
     weights = term_weights(key_terms, idf)
     named_docs, naming_terms = named
     profile = QuestionProfile(weights, expected_answer_patterns(question), named_docs or None, naming_terms,
-                              source_names)
+                              source_names, **({"sentence_terms": sentence_terms} if sentence_terms else {}))
     scored = score_sentences(query_vector, profile, passages, vectors)
     chosen = select_sentences(scored, weights, max_sentences, margin)
     if not chosen:

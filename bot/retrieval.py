@@ -24,7 +24,8 @@ SOURCE_FIELDS = ("title", "url", "kind", "authors", "journal", "year", "doi")
 
 
 class PassageIndex:
-    def __init__(self, store: IndexStore, version: IndexVersion, sentence_cache_size: int = 50_000):
+    def __init__(self, store: IndexStore, version: IndexVersion, memory_vector_limit: int = 50_000,
+                 sentence_cache_size: int = 50_000):
         self.store = store
         self.version = version
         self.sources: dict[str, Source] = {}
@@ -41,6 +42,10 @@ class PassageIndex:
                 self._passage_terms.append(set(terms(text)))
         self.position = {p.id: i for i, p in enumerate(self.passages)}
         self.bm25 = BM25Index(documents)
+        self._sentence_terms: dict[str, list[frozenset[str]]] = {}
+        self._memory: SentenceMatrix | None = None
+        if int(version.info.get("sentences", 0)) <= memory_vector_limit:
+            self._memory = SentenceMatrix.load(store, version, self.passages)
         self._names_of: dict[str, frozenset[str]] = {}
         self._named_in, self._labelled_in = self._source_names(limit=2)
         self.spelling = SpellingCorrector(self.bm25.vocabulary)
@@ -67,10 +72,13 @@ class PassageIndex:
                 if pid in self.position]
 
     def dense_sentences(self, query_vector: np.ndarray, n: int) -> list[tuple[int, float]]:
-        """Passages ranked by their best-matching sentence among the n nearest sentences, from Chroma."""
+        """Passages ranked by their best-matching sentence among the n nearest sentences: exact in memory for
+        a small index, Chroma's HNSW search otherwise."""
         n = min(n, int(self.version.info.get("sentences", 0)) or n)
         if n <= 0:
             return []
+        if self._memory is not None:
+            return self._memory.nearest_passages(query_vector, n)
         result = self.store._call(self.version.sentences.query, query_embeddings=[query_vector], n_results=n,
                                   include=["distances"])
         best: dict[int, float] = {}
@@ -126,8 +134,18 @@ class PassageIndex:
     def passages_of(self, doc_ids: frozenset[str], limit: int) -> list[Passage]:
         return [p for p in self.passages if p.source.doc_id in doc_ids][:limit]
 
+    def sentence_terms(self, passage: Passage) -> list[frozenset[str]]:
+        """The terms of each sentence of a passage, computed once."""
+        cached = self._sentence_terms.get(passage.id)
+        if cached is None:
+            cached = [frozenset(terms(passage.sentence_text(i))) for i in range(len(passage.sentence_spans))]
+            self._sentence_terms[passage.id] = cached
+        return cached
+
     def sentence_vectors(self, passages: list[Passage]) -> dict[str, np.ndarray]:
-        """Vectors of every sentence of the given passages, from the cache or one Chroma get."""
+        """Vectors of every sentence of the given passages, from memory, the cache or one Chroma get."""
+        if self._memory is not None:
+            return {p.id: self._memory.of_passage(self.position[p.id]) for p in passages}
         with self._lock:
             missing = [p for p in passages if p.id not in self._sentence_cache]
         if missing:
@@ -143,6 +161,40 @@ class PassageIndex:
                     self._sentence_cache.popitem(last=False)
         with self._lock:
             return {p.id: self._sentence_cache[p.id] for p in passages if p.id in self._sentence_cache}
+
+
+class SentenceMatrix:
+    """Every sentence vector of a small index in one matrix, rows grouped by passage, for exact search."""
+
+    def __init__(self, matrix: np.ndarray, row_passage: np.ndarray, starts: np.ndarray):
+        self.matrix, self.row_passage, self.starts = matrix, row_passage, starts
+
+    @classmethod
+    def load(cls, store: IndexStore, version: IndexVersion, passages: list[Passage]) -> "SentenceMatrix":
+        vectors: dict[str, np.ndarray] = {}
+        for ids, _, _, embeddings in store.read_all(version.sentences, include=("embeddings",)):
+            vectors.update(zip(ids, np.asarray(embeddings, dtype=np.float32)))
+        rows, row_passage, starts = [], [], [0]
+        for position, passage in enumerate(passages):
+            for i in range(len(passage.sentence_spans)):
+                rows.append(vectors[f"{passage.id}.{i}"])
+                row_passage.append(position)
+            starts.append(len(rows))
+        dim = len(next(iter(vectors.values()))) if vectors else 384
+        matrix = np.vstack(rows) if rows else np.zeros((0, dim), dtype=np.float32)
+        return cls(matrix, np.asarray(row_passage, dtype=np.int64), np.asarray(starts, dtype=np.int64))
+
+    def of_passage(self, position: int) -> np.ndarray:
+        return self.matrix[self.starts[position]:self.starts[position + 1]]
+
+    def nearest_passages(self, query_vector: np.ndarray, n: int) -> list[tuple[int, float]]:
+        scores = self.matrix @ query_vector
+        n = min(n, len(scores))
+        top = np.argpartition(-scores, n - 1)[:n] if n < len(scores) else np.arange(len(scores))
+        best: dict[int, float] = {}
+        for row in top[np.argsort(-scores[top], kind="stable")]:
+            best.setdefault(int(self.row_passage[row]), float(scores[row]))
+        return list(best.items())
 
 
 def source_label(source: Source) -> str:

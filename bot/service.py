@@ -64,7 +64,7 @@ class Bot:
                 version = self.store.open_version(tag)
                 if version is None or not version.info.get("passages"):
                     raise IndexMissingError()
-                self._index = PassageIndex(self.store, version)
+                self._index = PassageIndex(self.store, version, self.settings.memory_vector_limit)
             return self._index
 
     def warm_up(self) -> None:
@@ -77,7 +77,8 @@ class Bot:
         key = text.strip().lower()
         vector = self._query_vectors.get(key)
         if vector is None:
-            vector = self.embedder.embed([text])[0]
+            embed_one = getattr(self.embedder, "embed_one", None)
+            vector = embed_one(text) if embed_one else self.embedder.embed([text])[0]
             self._query_vectors[key] = vector
             while len(self._query_vectors) > QUERY_CACHE_SIZE:
                 self._query_vectors.popitem(last=False)
@@ -124,7 +125,7 @@ class Bot:
         passages, vector, index, query = self._search(text, history, self.settings.answer_passages)
         composition = compose_answer(
             text, vector, query.key_terms, passages, index.sentence_vectors(passages), index.bm25.idf, query.named,
-            index.source_names,
+            index.source_names, index.sentence_terms,
             min_score=self.settings.min_answer_score - (self.settings.follow_up_relief if query.from_context else 0.0),
             min_coverage=self.settings.min_coverage,
             max_unknown=self.settings.max_unknown_share, max_sentences=self.settings.max_answer_sentences,

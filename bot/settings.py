@@ -42,6 +42,7 @@ class Settings:
     sentence_margin: float = 0.12  # extra sentences must score within this of the best one
     follow_up_relief: float = 0.15  # a follow-up about sources named earlier needs this much less score
     index_refresh_seconds: float = 5.0  # how often a running bot checks for a newer index
+    memory_vector_limit: int = 50_000  # up to this many sentences, vectors are also held in memory (exact search)
     # --- app -----------------------------------------------------------------------------------
     host: str = "127.0.0.1"
     port: int = 7860

@@ -6,6 +6,7 @@ Exit codes: 0 everything ingested (or already up to date); 1 failed, the previou
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from pathlib import Path
 
@@ -22,6 +23,7 @@ def build_parser() -> argparse.ArgumentParser:
                         help="corpus directory (default: $BOT_CORPUS_DIR or ./corpus)")
     parser.add_argument("--rebuild", action="store_true", help="re-embed every file, ignoring what is indexed")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    parser.add_argument("--json", action="store_true", help="print the report as one JSON object")
     return parser
 
 
@@ -31,14 +33,14 @@ def main(argv: list[str] | None = None) -> int:
         settings = Settings.from_env()
         from ingest.pipeline import ingest_corpus
 
-        report = ingest_corpus(settings, args.corpus, rebuild=args.rebuild, progress=not args.quiet)
+        report = ingest_corpus(settings, args.corpus, rebuild=args.rebuild, progress=not (args.quiet or args.json))
     except (BotError, FileNotFoundError) as exc:
         print(f"ingest failed: {exc}", file=sys.stderr)
         return EXIT_FAILED
     except KeyboardInterrupt:
         print("ingest interrupted: the previous index is unchanged.", file=sys.stderr)
         return EXIT_FAILED
-    print(describe(report))
+    print(json.dumps(report.as_dict()) if args.json else describe(report))
     return EXIT_SKIPPED if report.skipped else EXIT_OK
 
 

@@ -37,12 +37,14 @@ class IngestReport:
     passages: int = 0
     sentences: int = 0
     embedded_texts: int = 0
+    embed_seconds: float = 0.0  # spent in the model (including loading it), for throughput
     seconds: float = 0.0
     published: str | None = None  # the new version tag, None when nothing changed
 
-    @property
-    def passages_per_second(self) -> float:
-        return self.passages / self.seconds if self.seconds and self.embedded_texts else 0.0
+    def as_dict(self) -> dict:
+        from dataclasses import asdict
+
+        return asdict(self)
 
 
 @dataclass
@@ -170,10 +172,10 @@ def _embed_and_add(store, version, fresh, embedder: Embedder, report: IngestRepo
     total = len(passage_rows) + 2 * len(sentence_rows)
     bar = _progress_bar(total, progress)
     try:
-        passage_vectors = _embed_with_progress(embedder, [r[1] for r in passage_rows], bar)
+        passage_vectors = _embed_with_progress(embedder, [r[1] for r in passage_rows], bar, report)
         store.add(version.passages, [r[0] for r in passage_rows], passage_vectors, [r[2] for r in passage_rows],
                   [r[3] for r in passage_rows])
-        pairs = _embed_with_progress(embedder, [t for r in sentence_rows for t in r[1]], bar)
+        pairs = _embed_with_progress(embedder, [t for r in sentence_rows for t in r[1]], bar, report)
         sentence_vectors = mean_of_pairs(pairs)
         store.add(version.sentences, [r[0] for r in sentence_rows], sentence_vectors, [r[2] for r in sentence_rows],
                   [r[3] for r in sentence_rows])
@@ -182,10 +184,12 @@ def _embed_and_add(store, version, fresh, embedder: Embedder, report: IngestRepo
     report.embedded_texts += total
 
 
-def _embed_with_progress(embedder: Embedder, texts: list[str], bar) -> np.ndarray:
+def _embed_with_progress(embedder: Embedder, texts: list[str], bar, report: IngestReport) -> np.ndarray:
     parts = []
     for i in range(0, len(texts), EMBED_STEP):
+        started = time.perf_counter()
         parts.append(embedder.embed(texts[i:i + EMBED_STEP]))
+        report.embed_seconds += time.perf_counter() - started
         bar.update(len(parts[-1]))
     return np.concatenate(parts) if parts else np.zeros((0, 384), dtype=np.float32)
 
