@@ -43,7 +43,7 @@ bench: ingest
 	$(PY) -m bot.bench
 
 eval: ingest
-	$(PY) -m bot.eval ../shared/qa/dev_qa.jsonl --out reports/dev
+	$(PY) -m bot.eval tests/qa/dev_qa.jsonl --out reports/dev
 
 clean:
 	rm -rf $(VENV) data reports .pytest_cache .hypothesis

@@ -95,9 +95,12 @@ class Answer:
             "route": self.route,
             "citations": [
                 {"n": c.n, "title": c.title, "url": c.url, "quote": c.quote, "passage_id": c.passage_id,
-                 "start": c.start, "end": c.end}
+                 "start": c.start, "end": c.end, "passage": c.passage_text}
                 for c in self.citations
             ],
             "contexts": [p.text for p in self.passages],
+            "retrieved": [{"passage_id": p.id, "url": p.url, "title": p.title, "score": round(p.score, 5)}
+                          for p in self.passages],
+            "notices": list(self.notices),
             "disclaimer": self.disclaimer,
         }

@@ -28,6 +28,8 @@ REFUSAL = ("I couldn't find an answer to that in my sources, so I won't guess. I
            "baclofen: what it is used for and how it works, its side effects and addiction potential, and the "
            "research on baclofen for alcohol, opioid and cocaine addiction.")
 DISCLAIMER = "Educational information from the cited sources, not medical advice."
+WARM_UP_QUESTIONS = ("What is baclofen?", "Can baclofen treat migraine headaches?",
+                     "How many patients were randomized in the ALPADIR study, and what dose did they take?")
 QUERY_CACHE_SIZE = 2048
 
 
@@ -68,9 +70,12 @@ class Bot:
             return self._index
 
     def warm_up(self) -> None:
-        """Load the index and the model now rather than on the first visitor's question."""
+        """Load the index, the model and the word-frequency table now rather than on a visitor's question."""
         self.index()
-        self.answer("What is baclofen?")
+        getattr(self.embedder, "warm_up", lambda: None)()
+        for question in WARM_UP_QUESTIONS:
+            self.answer(question)
+        self._query_vectors.clear()
 
     # --- queries -------------------------------------------------------------------------------
     def embed_query(self, text: str) -> np.ndarray:

@@ -20,7 +20,7 @@ import pytest
 
 REPO = Path(__file__).resolve().parent.parent
 CORPUS = REPO / "corpus"
-DEV_QA = REPO.parent / "shared" / "qa" / "dev_qa.jsonl"
+DEV_QA = REPO / "tests" / "qa" / "dev_qa.jsonl"  # a copy of the shared development set
 TUNING_QA = REPO / "tests" / "qa" / "tuning_qa.jsonl"
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")

@@ -156,3 +156,19 @@ def _history(row: dict) -> list:
     if not isinstance(value, list):
         raise _FieldError("history", "must be a list of {role, content} messages")
     return value
+
+
+def select_items(items: list[EvalItem], filters: list[str], limit: int | None) -> list[EvalItem]:
+    """Keep items matching every filter ("TEXT" in id or question, or "FIELD=VALUE"), then the first `limit`."""
+    for rule in filters:
+        items = [item for item in items if _matches(item, rule)]
+    return items[:limit] if limit is not None else items
+
+
+def _matches(item: EvalItem, rule: str) -> bool:
+    if "=" in rule:
+        name, _, wanted = rule.partition("=")
+        value = getattr(item, name.strip(), item.extra.get(name.strip()))
+        return str(value).lower() == wanted.strip().lower()
+    needle = rule.lower()
+    return needle in item.id.lower() or needle in item.question.lower()

@@ -1,0 +1,160 @@
+"""Human reports for an eval run: a self-contained HTML file (inline SVG charts, no scripts, no network) and a
+Markdown summary for pull requests. Every question, answer and quote is HTML-escaped.
+"""
+from __future__ import annotations
+
+import html
+import json
+from pathlib import Path
+
+from bot.eval.metrics import percentile
+
+HEADLINE = [  # (key, label, definition)
+    ("grounded_accuracy", "Grounded accuracy", "answerable questions with the key fact and a citation to a reference source"),
+    ("answer_accuracy", "Answer accuracy", "answerable questions whose answer contains every key fact (`must`)"),
+    ("citation_hit", "Citation hit", "answerable questions citing at least one reference source"),
+    ("recall@1", "Retrieval recall@1", "a reference source is the top retrieved passage"),
+    ("recall@5", "Retrieval recall@5", "a reference source is among the top 5 retrieved passages"),
+    ("mrr", "Retrieval MRR", "mean of 1 / rank of the first passage from a reference source"),
+    ("citation_recall", "Citation recall (ALCE)", "statements supported by the passages they cite"),
+    ("citation_precision", "Citation precision (ALCE)", "citations that are not irrelevant to their statement"),
+    ("answer_token_f1", "Answer token F1", "SQuAD-style token F1 of answer against reference"),
+    ("answer_embedding_similarity", "Answer similarity", "cosine of answer and reference embeddings"),
+    ("refusal_accuracy", "Refusal accuracy", "out-of-scope questions that were refused"),
+    ("false_refusal_rate", "False refusals", "answerable questions that were refused (lower is better)"),
+    ("crisis_routing", "Crisis routing", "crisis messages answered with the required resources"),
+    ("latency_p50_ms", "Latency p50 (ms)", "median time to answer"),
+    ("latency_p95_ms", "Latency p95 (ms)", "95th percentile time to answer"),
+]
+STYLE = """
+body{font:14px/1.45 system-ui,-apple-system,Segoe UI,sans-serif;margin:2rem auto;max-width:1100px;color:#1d2939;padding:0 1rem}
+h1{font-size:1.5rem}h2{font-size:1.15rem;margin-top:2rem}table{border-collapse:collapse;width:100%}
+td,th{border-bottom:1px solid #e4e7ec;padding:.35rem .5rem;text-align:left;vertical-align:top}
+th{background:#f9fafb}.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
+.cards{display:flex;flex-wrap:wrap;gap:.75rem}.card{border:1px solid #e4e7ec;border-radius:8px;padding:.6rem .9rem;min-width:150px}
+.card b{display:block;font-size:1.4rem}.muted{color:#667085}blockquote{margin:.3rem 0;padding-left:.6rem;border-left:3px solid #98a2b3;color:#344054}
+.reason{color:#b42318}.chart{margin:.5rem 0 1rem}
+"""
+
+
+def write_reports(out: Path, summary: dict, records: list[dict], title: str) -> tuple[Path, Path]:
+    html_path, md_path = out / "report.html", out / "report.md"
+    html_path.write_text(render_html(summary, records, title), encoding="utf-8")
+    md_path.write_text(render_markdown(summary, title), encoding="utf-8")
+    return html_path, md_path
+
+
+def _fmt(key: str, value) -> str:
+    if value is None:
+        return "n/a"
+    if key.endswith("_ms"):
+        return f"{value:.1f}"
+    return f"{value:.1%}" if isinstance(value, float) and key != "mrr" else (f"{value:.3f}" if key == "mrr" else str(value))
+
+
+def render_markdown(summary: dict, title: str) -> str:
+    lines = [f"### {title}", "", f"{summary['questions']} questions: {summary['answerable']} answerable, "
+             f"{summary['out_of_scope']} out of scope, {summary['crisis']} crisis.", "",
+             "| metric | value |", "| --- | ---: |"]
+    lines += [f"| {label} | {_fmt(key, summary.get(key))} |" for key, label, _ in HEADLINE]
+    failures = summary.get("failures", [])
+    lines += ["", f"**Failures: {len(failures)}**" + (":" if failures else "")]
+    lines += [f"- `{f['id']}` ({f['category']}): {'; '.join(f['reasons'])}" for f in failures[:30]]
+    if len(failures) > 30:
+        lines.append(f"- ... and {len(failures) - 30} more (see report.html)")
+    return "\n".join(lines) + "\n"
+
+
+def render_html(summary: dict, records: list[dict], title: str) -> str:
+    esc = html.escape
+    cards = "".join(f'<div class="card" title="{esc(d)}"><span class="muted">{esc(label)}</span>'
+                    f"<b>{esc(_fmt(key, summary.get(key)))}</b></div>"
+                    for key, label, d in HEADLINE[:4] + HEADLINE[6:8] + HEADLINE[10:])
+    rows = "".join(f"<tr><td>{esc(label)}</td><td class=num>{esc(_fmt(key, summary.get(key)))}</td>"
+                   f"<td class=muted>{esc(d)}</td></tr>" for key, label, d in HEADLINE)
+    latencies = [r["latency_ms"] for r in records if isinstance(r.get("latency_ms"), (int, float))]
+    return (
+        "<!doctype html><html lang=en><head><meta charset=utf-8>"
+        "<meta http-equiv=Content-Security-Policy content=\"default-src 'none'; style-src 'unsafe-inline'; img-src data:\">"
+        f"<title>{esc(title)}</title><style>{STYLE}</style></head><body>"
+        f"<h1>{esc(title)}</h1><p class=muted>{summary['questions']} questions: {summary['answerable']} answerable, "
+        f"{summary['out_of_scope']} out of scope, {summary['crisis']} crisis. Citation support is judged offline "
+        "(lexical overlap, then embedding similarity), not by an entailment model.</p>"
+        f"<div class=cards>{cards}</div><h2>Metrics</h2><table><tr><th>metric</th><th>value</th><th>definition</th></tr>"
+        f"{rows}</table>"
+        f"<h2>Latency</h2><div class=chart>{latency_histogram(latencies)}</div>"
+        f"<h2>Retrieval by reference source</h2><p class=muted>Share of questions citing a source as reference where "
+        f"a passage from it was among the top 5 retrieved.</p><div class=chart>"
+        f"{source_bars(summary.get('per_source_retrieval', {}))}</div>"
+        f"<h2>Failures ({len(summary.get('failures', []))})</h2>{failure_table(summary, records)}"
+        "</body></html>"
+    )
+
+
+def latency_histogram(values: list[float], width: int = 720, height: int = 180, bins: int = 20) -> str:
+    if not values:
+        return "<p class=muted>No latencies recorded.</p>"
+    low, high = min(values), max(values)
+    span = (high - low) or 1.0
+    counts = [0] * bins
+    for v in values:
+        counts[min(bins - 1, int((v - low) / span * bins))] += 1
+    top, bar_w = max(counts), (width - 60) / bins
+    bars = "".join(
+        f'<rect x="{50 + i * bar_w:.1f}" y="{height - 30 - c / top * (height - 50):.1f}" width="{bar_w - 2:.1f}" '
+        f'height="{c / top * (height - 50):.1f}" fill="#1f6f8b"><title>{low + i * span / bins:.1f}-'
+        f'{low + (i + 1) * span / bins:.1f} ms: {c}</title></rect>' for i, c in enumerate(counts))
+    marks = ""
+    for label, q, colour, y in (("p50", 50, "#12b76a", 22), ("p95", 95, "#f04438", 38)):
+        x = 50 + (percentile(values, q) - low) / span * (width - 60)
+        marks += (f'<line x1="{x:.1f}" x2="{x:.1f}" y1="12" y2="{height - 30}" stroke="{colour}" stroke-dasharray="4 3"/>'
+                  f'<text x="{x + 3:.1f}" y="{y}" font-size="11" fill="{colour}">{label} {percentile(values, q):.1f} ms</text>')
+    axis = (f'<text x="50" y="{height - 10}" font-size="11">{low:.1f} ms</text>'
+            f'<text x="{width - 10}" y="{height - 10}" font-size="11" text-anchor="end">{high:.1f} ms</text>'
+            f'<text x="10" y="{height - 30}" font-size="11">0</text><text x="10" y="24" font-size="11">{top}</text>')
+    return f'<svg width="{width}" height="{height}" role="img" aria-label="latency histogram">{bars}{marks}{axis}</svg>'
+
+
+def source_bars(per_source: dict, width: int = 720) -> str:
+    if not per_source:
+        return "<p class=muted>No reference sources in this test set.</p>"
+    row, label_w = 22, 250
+    items = sorted(per_source.items(), key=lambda kv: (kv[1]["hit_rate"] or 0, kv[0]))
+    parts = []
+    for i, (source, info) in enumerate(items):
+        rate = info["hit_rate"] or 0.0
+        y = i * row + 4
+        parts.append(f'<text x="{label_w - 6}" y="{y + 14}" font-size="11" text-anchor="end">'
+                     f"{html.escape(source[-38:])}</text>"
+                     f'<rect x="{label_w}" y="{y}" width="{rate * (width - label_w - 90):.1f}" height="16" '
+                     f'fill="{"#1f6f8b" if rate >= 0.8 else "#f79009"}"/>'
+                     f'<text x="{label_w + rate * (width - label_w - 90) + 6:.1f}" y="{y + 13}" font-size="11">'
+                     f'{rate:.0%} of {info["questions"]}</text>')
+    return f'<svg width="{width}" height="{len(items) * row + 8}" role="img" aria-label="retrieval by source">{"".join(parts)}</svg>'
+
+
+def failure_table(summary: dict, records: list[dict]) -> str:
+    failures = summary.get("failures", [])
+    if not failures:
+        return "<p>None.</p>"
+    by_id = {r.get("id"): r for r in records}
+    esc = html.escape
+    rows = []
+    for failure in failures:
+        record = by_id.get(failure["id"], {})
+        quotes = "".join(f"<blockquote>[{c.get('n')}] {esc(str(c.get('quote', '')))}<br>"
+                         f"<span class=muted>{esc(str(c.get('title', '')))} &middot; {esc(str(c.get('url', '')))}</span>"
+                         "</blockquote>" for c in record.get("citations") or [])
+        rows.append(f"<tr><td>{esc(str(failure['id']))}<br><span class=muted>{esc(failure['category'])}</span></td>"
+                    f"<td>{esc(str(record.get('question', '')))}</td>"
+                    f"<td class=reason>{'<br>'.join(esc(r) for r in failure['reasons'])}</td>"
+                    f"<td>{esc(str(record.get('answer', '')))}{quotes}</td></tr>")
+    return ("<table><tr><th>id</th><th>question</th><th>why it failed</th><th>answer and cited quotes</th></tr>"
+            + "".join(rows) + "</table>")
+
+
+def load_run(directory: Path) -> tuple[dict, list[dict]]:
+    summary = json.loads((directory / "summary.json").read_text(encoding="utf-8"))
+    records = [json.loads(line) for line in (directory / "results.jsonl").read_text(encoding="utf-8").splitlines()
+               if line.strip()]
+    return summary, records
