@@ -1,0 +1,82 @@
+"""POST /api/ask and the embed endpoints: the contract, CORS deny-by-default, and framing headers."""
+from dataclasses import replace
+
+import pytest
+from fastapi.testclient import TestClient
+
+from app import create_app
+
+ALLOWED = "https://center.example"
+
+
+@pytest.fixture
+def client(corpus_bot):
+    settings = replace(corpus_bot.settings, allowed_origins=(ALLOWED,))
+    return TestClient(create_app(settings, corpus_bot))
+
+
+def test_ask_returns_a_results_line(client):
+    response = client.post("/api/ask", json={"question": "What was the target dose in ALPADIR?"})
+    assert response.status_code == 200
+    body = response.json()
+    assert {"id", "question", "answer", "refused", "citations", "contexts", "latency_ms"} <= set(body)
+    assert "180 mg" in body["answer"] and not body["refused"]
+    assert {"n", "title", "url", "quote"} <= set(body["citations"][0])
+
+
+def test_ask_uses_history_for_follow_ups(client):
+    history = [{"role": "user", "content": "Tell me about the ALPADIR trial"},
+               {"role": "assistant", "content": "The ALPADIR trial ... [1]"}]
+    body = client.post("/api/ask", json={"question": "What dose did they use?", "history": history}).json()
+    assert "180 mg" in body["answer"]
+
+
+@pytest.mark.parametrize("payload, status, message", [
+    (b"not json", 400, "must be JSON"),
+    (b"", 422, "JSON object"),
+    (b"[1, 2]", 422, "JSON object"),
+    (b'{"q": "hi"}', 422, '"question" is required'),
+    (b'{"question": 5}', 422, "must be a string"),
+    (b'{"question": "   "}', 422, "is empty"),
+    (b'{"question": "' + b"x" * 3000 + b'"}', 422, "too long"),
+    (b'{"question": "hi", "history": "yesterday"}', 422, '"history" must be a list'),
+    (b'{"question": "hi", "history": [{"role": "system", "content": "x"}]}', 422, '"history" must be a list'),
+])
+def test_bad_input_gets_a_4xx_json_error_with_a_message(client, payload, status, message):
+    response = client.post("/api/ask", content=payload, headers={"Content-Type": "application/json"})
+    assert response.status_code == status and message in response.json()["error"]
+
+
+def test_cors_is_granted_only_to_allowed_origins(client):
+    allowed = client.post("/api/ask", json={"question": "What is baclofen?"}, headers={"Origin": ALLOWED})
+    assert allowed.headers["access-control-allow-origin"] == ALLOWED
+    other = client.post("/api/ask", json={"question": "What is baclofen?"}, headers={"Origin": "https://evil.example"})
+    assert "access-control-allow-origin" not in other.headers
+    preflight = client.options("/api/ask", headers={"Origin": ALLOWED, "Access-Control-Request-Method": "POST"})
+    assert preflight.status_code == 204 and preflight.headers["access-control-allow-origin"] == ALLOWED
+    denied = client.options("/api/ask", headers={"Origin": "https://evil.example",
+                                                 "Access-Control-Request-Method": "POST"})
+    assert denied.status_code == 403 and "access-control-allow-origin" not in denied.headers
+
+
+def test_widget_may_be_framed_only_by_allowed_origins_and_the_page_by_nobody_else(client):
+    widget = client.get("/widget/")
+    assert widget.status_code == 200
+    assert "frame-ancestors 'self' https://center.example" in widget.headers["content-security-policy"]
+    page = client.get("/")
+    assert page.headers["content-security-policy"].endswith("frame-ancestors 'self'")
+    for response in (widget, page, client.get("/embed.js")):
+        assert response.headers["x-content-type-options"] == "nosniff"
+        assert response.headers["referrer-policy"] == "no-referrer"
+
+
+def test_embed_script_and_branding_overrides_are_validated(client):
+    script = client.get("/embed.js")
+    assert script.headers["content-type"].startswith("application/javascript") and "attachShadow" in script.text
+    config = client.get("/api/widget-config", params={"accent": "#7a3e9d", "position": "bottom-left",
+                                                      "name": "Example Recovery", "phone": "+1 555 0100"}).json()
+    assert (config["accent"], config["position"], config["name"], config["phone"]) == (
+        "#7a3e9d", "bottom-left", "Example Recovery", "+1 555 0100")
+    unsafe = client.get("/api/widget-config", params={"accent": "red;background:url(x)", "position": "top",
+                                                      "phone": "javascript:alert(1)"}).json()
+    assert unsafe["accent"] == "#1f6f8b" and unsafe["position"] == "bottom-right" and unsafe["phone"] == ""
