@@ -104,15 +104,23 @@ def small_corpus(tmp_path) -> Path:
     return directory
 
 
-@pytest.fixture
-def corpus_bot(settings):
-    """A Bot over the shipped corpus with the fake embedder (fast; lexical-ish dense scores)."""
-    from bot.service import Bot
+@pytest.fixture(scope="session")
+def fake_corpus_settings(tmp_path_factory):
+    """The shipped corpus ingested once per session with the fake embedder."""
+    from bot.settings import Settings
     from ingest.pipeline import ingest_corpus
 
-    embedder = FakeEmbedder()
-    ingest_corpus(settings, CORPUS, embedder=embedder, progress=False)
-    return Bot(settings, embedder=embedder)
+    settings = Settings(data_dir=tmp_path_factory.mktemp("fake-corpus") / "data", index_refresh_seconds=0.0)
+    ingest_corpus(settings, CORPUS, embedder=FakeEmbedder(), progress=False)
+    return settings
+
+
+@pytest.fixture
+def corpus_bot(fake_corpus_settings):
+    """A fresh Bot over the shipped corpus with the fake embedder (fast; lexical-ish dense scores)."""
+    from bot.service import Bot
+
+    return Bot(fake_corpus_settings, embedder=FakeEmbedder())
 
 
 def assert_grounded(answer, index) -> None:

@@ -9,10 +9,13 @@ from app import create_app
 ALLOWED = "https://center.example"
 
 
-@pytest.fixture
-def client(corpus_bot):
-    settings = replace(corpus_bot.settings, allowed_origins=(ALLOWED,))
-    return TestClient(create_app(settings, corpus_bot))
+@pytest.fixture(scope="module")
+def client(fake_corpus_settings):
+    from bot.service import Bot
+    from conftest import FakeEmbedder
+
+    settings = replace(fake_corpus_settings, allowed_origins=(ALLOWED,))
+    return TestClient(create_app(settings, Bot(settings, embedder=FakeEmbedder())))
 
 
 def test_ask_returns_a_results_line(client):

@@ -54,9 +54,10 @@ def test_reciprocal_rank_fusion_by_hand():
 
 
 @pytest.mark.parametrize("memory_vector_limit", [50_000, 0], ids=["in-memory", "chroma-hnsw"])
-def test_dense_search_matches_brute_force_cosine_over_all_sentences(corpus_bot, settings, memory_vector_limit):
+def test_dense_search_matches_brute_force_cosine_over_all_sentences(corpus_bot, memory_vector_limit):
     from dataclasses import replace
 
+    settings = corpus_bot.settings
     corpus_bot = Bot(replace(settings, memory_vector_limit=memory_vector_limit), embedder=corpus_bot.embedder)
     index = corpus_bot.index()
     assert (index._memory is not None) == bool(memory_vector_limit)
@@ -95,10 +96,10 @@ def test_langchain_retriever_returns_documents(corpus_bot):
     assert documents[0].metadata["doc_id"] == "addolorato-2007-cirrhosis" and documents[0].metadata["url"]
 
 
-def test_sentence_vectors_come_from_chroma_and_are_cached(corpus_bot, settings, monkeypatch):
+def test_sentence_vectors_come_from_chroma_and_are_cached(corpus_bot, monkeypatch):
     from dataclasses import replace
 
-    corpus_bot = Bot(replace(settings, memory_vector_limit=0), embedder=corpus_bot.embedder)
+    corpus_bot = Bot(replace(corpus_bot.settings, memory_vector_limit=0), embedder=corpus_bot.embedder)
     index = corpus_bot.index()
     passages = index.passages[:3]
     first = index.sentence_vectors(passages)
