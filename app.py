@@ -7,13 +7,18 @@ links in an answer are the citation URLs that came from the corpus front matter.
 from __future__ import annotations
 
 import html
+import importlib.util
 import json
+import os
+import sys
 import logging
 import re
 import time
 import uuid
 from pathlib import Path
 
+import anyio
+import anyio.to_thread
 import gradio as gr
 from fastapi import FastAPI, Request
 from fastapi.responses import FileResponse, JSONResponse, PlainTextResponse, Response
@@ -139,7 +144,7 @@ def safe_answer(bot: Bot, question, history=None) -> Answer:
 # --- UI -------------------------------------------------------------------------------------------
 def build_chat(bot: Bot, settings: Settings, compact: bool = False) -> gr.Blocks:
     """The chat as a Gradio Blocks app; `compact` is the narrow layout used inside the widget iframe."""
-    with gr.Blocks(title=settings.center_name, fill_height=compact) as chat:
+    with gr.Blocks(title=settings.center_name, fill_height=compact, analytics_enabled=False) as chat:
         header = gr.HTML(header_html(branding(settings), compact), elem_id="header")
         chatbot = gr.Chatbot(value=[greeting_message(settings.greeting)],
                              height="calc(100vh - 205px)" if compact else 520, layout="panel" if compact else None,
@@ -165,13 +170,14 @@ def build_chat(bot: Bot, settings: Settings, compact: bool = False) -> gr.Blocks
 
         for trigger in (box.submit, send.click):
             trigger(respond, [box, chatbot, turns], [box, chatbot, turns], api_visibility="private",
-                    concurrency_limit=settings.concurrency_limit)
+                    concurrency_limit=settings.answer_workers, concurrency_id="answers")
 
         def ask(question: str, history: list | None = None) -> dict:
             """Answer one question; returns the results-line object (answer, refused, citations, ...)."""
             return answer_record(bot, question, history)
 
-        gr.api(ask, api_name="ask", concurrency_limit=settings.concurrency_limit)
+        gr.api(ask, api_name="ask", concurrency_limit=settings.answer_workers, concurrency_id="answers")
+        chat.queue(default_concurrency_limit=settings.answer_workers, max_size=settings.queue_max_size)
         if compact:
             def personalize(request: gr.Request):
                 brand = branding(settings, dict(request.query_params) if request else {})
@@ -286,6 +292,9 @@ def error(status: int, message: str) -> JSONResponse:
 
 
 def install_routes(api: FastAPI, bot: Bot, settings: Settings) -> None:
+    # Answers are CPU-bound: more of them at once than there are cores only makes every one slower.
+    answer_limiter = anyio.CapacityLimiter(settings.answer_workers)
+
     @api.get("/healthz")
     def healthz() -> dict:
         return {"status": "ok"}
@@ -299,7 +308,8 @@ def install_routes(api: FastAPI, bot: Bot, settings: Settings) -> None:
         problem = validate_ask(payload, settings)
         if problem:
             return error(422, problem)
-        return answer_record(bot, payload["question"], payload.get("history"))
+        return await anyio.to_thread.run_sync(answer_record, bot, payload["question"], payload.get("history"),
+                                              limiter=answer_limiter)
 
     @api.get("/api/widget-config")
     def widget_config(request: Request) -> dict:
@@ -336,6 +346,11 @@ def validate_ask(payload, settings: Settings) -> str | None:
 
 def create_app(settings: Settings | None = None, bot: Bot | None = None) -> FastAPI:
     """The whole ASGI app: REST routes, embed script, the widget (/widget) and the full chat (/)."""
+    os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"  # Gradio would otherwise report usage to its makers
+    if importlib.util.find_spec("matplotlib") is None:
+        # Gradio tries `import matplotlib` around every event; when it is not installed that failed import
+        # searches sys.path each time (a few ms per request under load). None makes it fail at once.
+        sys.modules.setdefault("matplotlib", None)
     settings = settings or Settings.from_env()
     bot = bot or default_bot()
     api = FastAPI(title=settings.center_name, docs_url=None, redoc_url=None, openapi_url=None)
@@ -360,7 +375,8 @@ def main() -> None:
         log.error("%s", exc)
     print(f"Serving on http://{settings.host}:{settings.port}  (widget demo: "
           f"http://{settings.host}:{settings.port}/examples/host.html)", flush=True)
-    uvicorn.run(create_app(settings, bot), host=settings.host, port=settings.port, log_level="warning")
+    uvicorn.run(create_app(settings, bot), host=settings.host, port=settings.port, log_level="warning",
+                timeout_graceful_shutdown=5)
 
 
 EXAMPLES_DIR = Path(__file__).resolve().parent / "examples"

@@ -20,6 +20,7 @@ import argparse
 import json
 import os
 import random
+import re
 import statistics
 import subprocess
 import sys
@@ -109,32 +110,146 @@ def measure_ingest(corpus: Path, env: dict) -> dict:
 
 
 def measure_embedding_throughput(bot) -> dict:
-    """Passages embedded per second by the model alone (the hardware floor DESIGN.md quotes)."""
+    """Passages embedded per second by the model alone, on every core (the hardware floor DESIGN.md quotes)."""
+    import torch
+
     passages = [p.text for p in bot.index().passages][:200]
-    bot.embedder.embed(passages[:8])
-    started = time.perf_counter()
-    bot.embedder.embed(passages)
-    return {"embed_passages_per_s": round(len(passages) / (time.perf_counter() - started), 1)}
+    threads = torch.get_num_threads()
+    torch.set_num_threads(os.cpu_count() or 1)
+    try:
+        bot.embedder.embed(passages[:8])
+        started = time.perf_counter()
+        bot.embedder.embed(passages)
+        return {"embed_passages_per_s": round(len(passages) / (time.perf_counter() - started), 1)}
+    finally:
+        torch.set_num_threads(threads)
+
+
+class ServingApp:
+    """app.py in a child process on a free loopback port (started and stopped by `with`)."""
+
+    def __init__(self, env: dict, **settings):
+        self.env = {**env, **{f"BOT_{k.upper()}": str(v) for k, v in settings.items()}}
+        self.port, self.process = _free_port(), None
+        self.url = f"http://127.0.0.1:{self.port}"
+
+    def __enter__(self) -> "ServingApp":
+        self.process = subprocess.Popen([sys.executable, "app.py"], env={**self.env, "BOT_PORT": str(self.port),
+                                        "BOT_RATE_LIMIT_PER_MIN": "0"}, cwd=REPO,
+                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        _wait_for(f"{self.url}/healthz", 120)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(15)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(5)
+
+
+def ask_over_http(url: str, question: str) -> dict:
+    import urllib.request
+
+    request = urllib.request.Request(f"{url}/api/ask", json.dumps({"question": question}).encode(),
+                                     {"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=60) as response:
+        return json.loads(response.read())
+
+
+def ask_over_gradio(url: str, question: str) -> dict:
+    """Gradio's queued API over plain HTTP (POST /gradio_api/call/ask, then read the event stream): what a
+    browser session costs the server, without gradio_client's own CPU use (it needs ~3x the server's)."""
+    import urllib.request
+
+    request = urllib.request.Request(f"{url}/gradio_api/call/ask", json.dumps({"data": [question, None]}).encode(),
+                                     {"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=60) as response:
+        event_id = json.loads(response.read())["event_id"]
+    with urllib.request.urlopen(f"{url}/gradio_api/call/ask/{event_id}", timeout=60) as stream:
+        event = ""
+        for raw in stream:
+            line = raw.decode().strip()
+            if line.startswith("event:"):
+                event = line.split(":", 1)[1].strip()
+            elif line.startswith("data:") and event in ("complete", "error"):
+                if event == "error":
+                    raise RuntimeError(line)
+                return json.loads(line[5:])[0]
+    raise RuntimeError("the event stream ended without a result")
 
 
 def measure_serving_rss(env: dict, requests: int = 20) -> dict:
     """Start app.py, ask it questions over HTTP, and read its peak resident memory."""
-    import urllib.request
-
-    port = _free_port()
-    process = subprocess.Popen([sys.executable, "app.py"], env={**env, "BOT_PORT": str(port)}, cwd=REPO,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        _wait_for(f"http://127.0.0.1:{port}/healthz", 120)
+    with ServingApp(env) as app:
         for question in (QUESTIONS * 2)[:requests]:
-            body = json.dumps({"question": question}).encode()
-            request = urllib.request.Request(f"http://127.0.0.1:{port}/api/ask", body,
-                                             {"Content-Type": "application/json"})
-            urllib.request.urlopen(request, timeout=30).read()
-        return {"serving_rss_mb": round(_peak_rss_mb(process.pid), 1)}
-    finally:
-        process.terminate()
-        process.wait(10)
+            ask_over_http(app.url, question)
+        return {"serving_rss_mb": round(_peak_rss_mb(app.process.pid), 1)}
+
+
+def measure_load(env: dict, users: int, per_user: int, url: str | None = None) -> dict:
+    """`users` simulated visitors at once over the REST API and over Gradio's queued API (loopback only):
+    - a chat session: all ask their first question at the same instant (the burst), then each asks again
+      after a 1-3 s pause to read, `per_user` questions in all;
+    - a stress run: the same with no pause at all (`users` requests in flight at every moment).
+    The app started here has its question cache off, so every request pays for embedding its question."""
+    if url and not re.match(r"^https?://(127\.0\.0\.1|localhost|\[::1\])(:\d+)?/?$", url):
+        raise SystemExit("bench --load-url must be a loopback address (127.0.0.1, localhost)")
+    if url:
+        return _load_both(url.rstrip("/"), users, per_user)
+    with ServingApp(env, query_cache_size=0) as app:  # every request embeds its question: no cache flattery
+        return _load_both(app.url, users, per_user)
+
+
+def _load_both(url: str, users: int, per_user: int) -> dict:
+    results = {"load_users": users, "load_requests_per_user": per_user}
+    for name, asker in (("rest", lambda: (lambda q: ask_over_http(url, q))),
+                        ("gradio", lambda: (lambda q: ask_over_gradio(url, q)))):
+        for mode, think in (("chat", (1.0, 3.0)), ("stress", None)):
+            stats = _closed_loop(users, per_user, asker, think)
+            results.update({f"load_{name}_{mode}_{k}": v for k, v in stats.items()})
+    return results
+
+
+def _closed_loop(users: int, per_user: int, make_asker, think: tuple[float, float] | None = None) -> dict:
+    import threading
+
+    askers = [make_asker() for _ in range(users)]
+    barrier, lock = threading.Barrier(users), threading.Lock()
+    latencies, first_burst, errors = [], [], []
+    pauses = random.Random(users * per_user)
+
+    def visitor(number: int) -> None:
+        barrier.wait()
+        for i in range(per_user):
+            if think and i:
+                time.sleep(pauses.uniform(*think))
+            question = QUESTIONS[(number * 7 + i) % len(QUESTIONS)]
+            started = time.perf_counter()
+            try:
+                askers[number](question)
+                elapsed = (time.perf_counter() - started) * 1000
+                with lock:
+                    latencies.append(elapsed)
+                    if i == 0:
+                        first_burst.append(elapsed)
+            except Exception as exc:  # counted, not fatal: the report says how many failed
+                with lock:
+                    errors.append(type(exc).__name__)
+
+    threads = [threading.Thread(target=visitor, args=(n,)) for n in range(users)]
+    started = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    wall = time.perf_counter() - started
+    stats = latency_stats("latency", latencies) if latencies else {}
+    if first_burst:
+        stats["first_burst_p95_ms"] = round(percentile(first_burst, 95), 2)
+    return {**stats, "requests": len(latencies), "errors": len(errors),
+            "throughput_rps": round(len(latencies) / wall, 1)}
 
 
 def _peak_rss_mb(pid: int | str = "self") -> float:
@@ -304,6 +419,9 @@ def run(args) -> dict:
     if not args.skip_serving:
         _step("serving process memory")
         results.update(measure_serving_rss(env))
+    if args.load_users:
+        _step(f"load: {args.load_users} simultaneous users")
+        results.update(measure_load(env, args.load_users, args.load_requests, args.load_url))
     return results
 
 
@@ -319,6 +437,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=3, help="timed rounds over the question list")
     parser.add_argument("--questions", type=Path, help="JSONL with a `question` per line (default: built-in list)")
     parser.add_argument("--corpus", type=Path, help="corpus directory (default: $BOT_CORPUS_DIR or ./corpus)")
+    parser.add_argument("--load-users", type=int, default=0, help="also load-test with N simultaneous users")
+    parser.add_argument("--load-requests", type=int, default=10, help="questions per simulated user")
+    parser.add_argument("--load-url", help="a running app to load-test (loopback only; default: start app.py)")
     for part in ("cold", "ingest", "tutorial", "serving"):
         parser.add_argument(f"--skip-{part}", action="store_true", help=f"skip the {part} measurement")
     args = parser.parse_args(argv)

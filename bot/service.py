@@ -30,7 +30,6 @@ REFUSAL = ("I couldn't find an answer to that in my sources, so I won't guess. I
 DISCLAIMER = "Educational information from the cited sources, not medical advice."
 WARM_UP_QUESTIONS = ("What is baclofen?", "Can baclofen treat migraine headaches?",
                      "How many patients were randomized in the ALPADIR study, and what dose did they take?")
-QUERY_CACHE_SIZE = 2048
 
 
 class Bot:
@@ -39,6 +38,7 @@ class Bot:
         self.settings = settings or Settings.from_env()
         self.embedder = embedder or SentenceTransformerEmbedder(self.settings.embed_model,
                                                                 self.settings.embed_batch_size)
+        getattr(self.embedder, "set_threads", lambda threads: None)(self.settings.query_threads)
         self._store = store
         self._index: PassageIndex | None = None
         self._checked_at = 0.0
@@ -84,9 +84,10 @@ class Bot:
         if vector is None:
             embed_one = getattr(self.embedder, "embed_one", None)
             vector = embed_one(text) if embed_one else self.embedder.embed([text])[0]
-            self._query_vectors[key] = vector
-            while len(self._query_vectors) > QUERY_CACHE_SIZE:
-                self._query_vectors.popitem(last=False)
+            if self.settings.query_cache_size:
+                self._query_vectors[key] = vector
+                while len(self._query_vectors) > self.settings.query_cache_size:
+                    self._query_vectors.popitem(last=False)
         return vector
 
     def _query(self, index: PassageIndex, question: str, history) -> Query:

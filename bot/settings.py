@@ -50,7 +50,10 @@ class Settings:
     max_body_bytes: int = 64_000
     rate_limit_per_min: int = 30  # per client on /api/ask and the chat; 0 turns it off
     answer_timeout_seconds: float = 10.0
-    concurrency_limit: int = 8
+    answer_workers: int = 2  # answers computed at once (REST and chat); more only contend for the cores
+    query_cache_size: int = 2048  # question vectors kept for repeated questions (0: off)
+    query_threads: int = 1  # torch threads for embedding questions; 1 is fastest from worker threads (bench)
+    queue_max_size: int = 200  # Gradio queue length before new chat requests are turned away
     allowed_origins: tuple[str, ...] = ()  # sites allowed to embed the widget; empty: none
     log_conversations: bool = False
     conversation_log_days: int = 30
