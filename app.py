@@ -23,7 +23,8 @@ import gradio as gr
 from fastapi import FastAPI, Request
 from fastapi.responses import FileResponse, JSONResponse, PlainTextResponse, Response
 
-from bot.errors import BotError
+from bot.errors import BotError, IndexMissingError
+from bot.privacy import ConversationLog, RateLimiter
 from bot.schema import Answer, Citation
 from bot.service import Bot, default_bot
 from bot.settings import Settings
@@ -40,6 +41,8 @@ EXAMPLES = [
 SAFETY_FOOTER = ("Educational information from cited sources, not medical advice. In a crisis call or text "
                  "<b>988</b>; in an emergency call <b>911</b>.")
 UNAVAILABLE = "Sorry, I can't answer right now. Please try again in a moment."
+RATE_LIMITED = "You're sending questions faster than I can answer. Please wait {seconds} seconds and ask again."
+TIMED_OUT = "Sorry, that took too long to answer. Please try again."
 
 CSS = """
 .brand h2 { margin: 0 0 .2em 0; }
@@ -119,6 +122,39 @@ def highlighted_passage(citation: Citation) -> str:
 
 
 # --- answering ------------------------------------------------------------------------------------
+class Guard:
+    """What every way in (chat, widget, REST, Gradio API) shares: the rate limiter, who the client is, and
+    the opt-in conversation log."""
+
+    def __init__(self, bot: Bot, settings: Settings):
+        self.bot, self.settings = bot, settings
+        self.limiter = RateLimiter(settings.rate_limit_per_min)
+        self.log = ConversationLog(settings.data_dir / "conversations", settings.conversation_log_days,
+                                   bot.is_corpus_word) if settings.log_conversations else None
+        if self.log:
+            self.log.prune()
+
+    def client_of(self, request) -> str:
+        headers = getattr(request, "headers", None) or {}
+        forwarded = headers.get("x-forwarded-for") if self.settings.trust_proxy_headers else None
+        if forwarded:
+            return forwarded.split(",")[0].strip()
+        client = getattr(request, "client", None)
+        return getattr(client, "host", None) or "unknown"
+
+    def answer(self, question, history=None) -> Answer:
+        answer = safe_answer(self.bot, question, history)
+        if self.log and isinstance(question, str):
+            self.log.write(question, answer.to_record())
+        return answer
+
+    def record(self, question, history=None) -> dict:
+        record = answer_record(self.bot, question, history)
+        if self.log and isinstance(question, str):
+            self.log.write(question, record)
+        return record
+
+
 def answer_record(bot: Bot, question, history=None) -> dict:
     """The `bot.eval` results-line object for one question (what /api/ask and the Gradio API return)."""
     started = time.perf_counter()
@@ -130,19 +166,23 @@ def answer_record(bot: Bot, question, history=None) -> dict:
 
 
 def safe_answer(bot: Bot, question, history=None) -> Answer:
-    """bot.answer, with operational failures turned into a friendly refusal instead of an error page."""
+    """bot.answer, with operational failures turned into a clear message instead of an error page: a missing
+    index says how to build it; an unreachable index or an unexpected error asks to try again (logged)."""
     try:
         return bot.answer(question, history=history)
+    except IndexMissingError as exc:
+        log.error("%s", exc)
+        return Answer(text=str(exc), refused=True, route="unavailable")
     except BotError as exc:
         log.warning("answer failed: %s", exc)
         return Answer(text=UNAVAILABLE, refused=True, route="unavailable")
     except Exception:
-        log.exception("unexpected error while answering")
+        log.exception("unexpected error while answering")  # the traceback, never the question text
         return Answer(text=UNAVAILABLE, refused=True, route="unavailable")
 
 
 # --- UI -------------------------------------------------------------------------------------------
-def build_chat(bot: Bot, settings: Settings, compact: bool = False) -> gr.Blocks:
+def build_chat(bot: Bot, settings: Settings, guard: "Guard", compact: bool = False) -> gr.Blocks:
     """The chat as a Gradio Blocks app; `compact` is the narrow layout used inside the widget iframe."""
     with gr.Blocks(title=settings.center_name, fill_height=compact, analytics_enabled=False) as chat:
         header = gr.HTML(header_html(branding(settings), compact), elem_id="header")
@@ -160,8 +200,12 @@ def build_chat(bot: Bot, settings: Settings, compact: bool = False) -> gr.Blocks
             gr.Examples(EXAMPLES, inputs=[box], label="Try asking")
         gr.HTML(f'<div class="safety-footer">{SAFETY_FOOTER}</div>')
 
-        def respond(message: str, history: list, previous_turns: list):
-            answer = safe_answer(bot, message, previous_turns)
+        def respond(message: str, history: list, previous_turns: list, request: gr.Request):
+            wait = guard.limiter.retry_after(guard.client_of(request))
+            if wait is not None:
+                answer = Answer(text=RATE_LIMITED.format(seconds=int(wait) + 1), refused=True, route="rate_limited")
+            else:
+                answer = guard.answer(message, previous_turns)
             history = history + [{"role": "user", "content": user_html(message)},
                                  {"role": "assistant", "content": answer_html(answer)}]
             previous_turns = (previous_turns + [{"role": "user", "content": message},
@@ -172,9 +216,12 @@ def build_chat(bot: Bot, settings: Settings, compact: bool = False) -> gr.Blocks
             trigger(respond, [box, chatbot, turns], [box, chatbot, turns], api_visibility="private",
                     concurrency_limit=settings.answer_workers, concurrency_id="answers")
 
-        def ask(question: str, history: list | None = None) -> dict:
+        def ask(question: str, history: list | None = None, request: gr.Request = None) -> dict:
             """Answer one question; returns the results-line object (answer, refused, citations, ...)."""
-            return answer_record(bot, question, history)
+            wait = guard.limiter.retry_after(guard.client_of(request))
+            if wait is not None:
+                raise gr.Error(RATE_LIMITED.format(seconds=int(wait) + 1))
+            return guard.record(question, history)
 
         gr.api(ask, api_name="ask", concurrency_limit=settings.answer_workers, concurrency_id="answers")
         chat.queue(default_concurrency_limit=settings.answer_workers, max_size=settings.queue_max_size)
@@ -276,7 +323,9 @@ def install_middleware(api: FastAPI, settings: Settings) -> None:
     async def headers_and_cors(request, call_next):
         origin = request.headers.get("origin")
         is_api = request.url.path.startswith("/api/")
-        if is_api and request.method == "OPTIONS":
+        if is_api and _declared_length(request) > settings.max_body_bytes:
+            response = error(413, f"The request body is too large (limit {settings.max_body_bytes} bytes).")
+        elif is_api and request.method == "OPTIONS":
             allowed = cors_headers(origin, settings)
             response = Response(status_code=204 if allowed else 403, headers=allowed)
         else:
@@ -287,11 +336,18 @@ def install_middleware(api: FastAPI, settings: Settings) -> None:
         return response
 
 
+def _declared_length(request) -> int:
+    try:
+        return int(request.headers.get("content-length") or 0)
+    except ValueError:
+        return 0
+
+
 def error(status: int, message: str) -> JSONResponse:
     return JSONResponse({"error": message}, status_code=status)
 
 
-def install_routes(api: FastAPI, bot: Bot, settings: Settings) -> None:
+def install_routes(api: FastAPI, guard: Guard, settings: Settings) -> None:
     # Answers are CPU-bound: more of them at once than there are cores only makes every one slower.
     answer_limiter = anyio.CapacityLimiter(settings.answer_workers)
 
@@ -301,15 +357,30 @@ def install_routes(api: FastAPI, bot: Bot, settings: Settings) -> None:
 
     @api.post("/api/ask")
     async def ask(request: Request):
+        wait = guard.limiter.retry_after(guard.client_of(request))
+        if wait is not None:
+            response = error(429, RATE_LIMITED.format(seconds=int(wait) + 1))
+            response.headers["Retry-After"] = str(int(wait) + 1)
+            return response
+        body = await request.body()
+        if len(body) > settings.max_body_bytes:
+            return error(413, f"The request body is too large (limit {settings.max_body_bytes} bytes).")
         try:
-            payload = json.loads(await request.body() or b"null")
+            payload = json.loads(body or b"null")
         except (json.JSONDecodeError, UnicodeDecodeError):
             return error(400, "The request body must be JSON, e.g. {\"question\": \"Is baclofen addictive?\"}.")
         problem = validate_ask(payload, settings)
         if problem:
             return error(422, problem)
-        return await anyio.to_thread.run_sync(answer_record, bot, payload["question"], payload.get("history"),
-                                              limiter=answer_limiter)
+        try:
+            with anyio.fail_after(settings.answer_timeout_seconds):
+                record = await anyio.to_thread.run_sync(guard.record, payload["question"], payload.get("history"),
+                                                        limiter=answer_limiter, abandon_on_cancel=True)
+        except TimeoutError:
+            return error(503, TIMED_OUT)
+        if record.get("route") == "unavailable":
+            return error(503, record["answer"])
+        return record
 
     @api.get("/api/widget-config")
     def widget_config(request: Request) -> dict:
@@ -353,13 +424,15 @@ def create_app(settings: Settings | None = None, bot: Bot | None = None) -> Fast
         sys.modules.setdefault("matplotlib", None)
     settings = settings or Settings.from_env()
     bot = bot or default_bot()
-    api = FastAPI(title=settings.center_name, docs_url=None, redoc_url=None, openapi_url=None)
+    guard = Guard(bot, settings)
+    api = FastAPI(title=settings.center_name, docs_url=None, redoc_url=None, openapi_url=None,
+                  max_body_size=settings.max_ui_body_bytes)
     install_middleware(api, settings)
-    install_routes(api, bot, settings)
+    install_routes(api, guard, settings)
     theme = gr.themes.Default(primary_hue="cyan")
-    gr.mount_gradio_app(api, build_chat(bot, settings, compact=True), path="/widget", theme=theme, css=WIDGET_CSS,
-                        head=WIDGET_HEAD, footer_links=[])
-    gr.mount_gradio_app(api, build_chat(bot, settings), path="/", theme=theme, css=CSS, footer_links=[])
+    gr.mount_gradio_app(api, build_chat(bot, settings, guard, compact=True), path="/widget", theme=theme,
+                        css=WIDGET_CSS, head=WIDGET_HEAD, footer_links=[])
+    gr.mount_gradio_app(api, build_chat(bot, settings, guard), path="/", theme=theme, css=CSS, footer_links=[])
     return api
 
 

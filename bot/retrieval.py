@@ -61,6 +61,11 @@ class PassageIndex:
     def __len__(self) -> int:
         return len(self.passages)
 
+    @property
+    def self_contained(self) -> bool:
+        """True when every vector is in memory, so answers need no round trip to Chroma."""
+        return self._memory is not None
+
     def dense(self, query_vector: np.ndarray, n: int) -> list[tuple[int, float]]:
         """(position, cosine similarity) of the n nearest passages, from Chroma."""
         n = min(n, len(self.passages))

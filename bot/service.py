@@ -5,6 +5,7 @@ ingest` publishes a newer index (checked at most every `index_refresh_seconds`).
 """
 from __future__ import annotations
 
+import logging
 import re
 import threading
 import time
@@ -15,14 +16,16 @@ import numpy as np
 
 from bot.compose import compose_answer
 from bot.conversation import clean_question, follow_up_context
-from bot.errors import IndexMissingError, IndexUnavailableError, InvalidQuestionError
+from bot.errors import BotError, IndexMissingError, IndexUnavailableError, InvalidQuestionError
 from bot.retrieval import PassageIndex, hybrid_search
 from bot.safety import check_message
 from bot.schema import Answer, Passage
 from bot.settings import Settings
-from bot.text import key_terms, normalize_question, source_descriptors, terms
+from bot.text import key_terms, normalize_question, source_descriptors, stem, terms
 from ingest.embedding import Embedder, SentenceTransformerEmbedder
 from ingest.store import IndexStore
+
+log = logging.getLogger("bot")
 
 REFUSAL = ("I couldn't find an answer to that in my sources, so I won't guess. I can answer questions about "
            "baclofen: what it is used for and how it works, its side effects and addiction potential, and the "
@@ -58,7 +61,14 @@ class Bot:
         if self._index is not None and not force_check and now - self._checked_at < self.settings.index_refresh_seconds:
             return self._index
         with self._lock:
-            tag = self.store.live_tag()
+            try:
+                tag = self.store.live_tag()
+            except IndexUnavailableError:
+                self._checked_at = now
+                if self._index is not None and self._index.self_contained:
+                    log.warning("index server unreachable: answering from the copy in memory until it is back")
+                    return self._index
+                raise
             self._checked_at = now
             if tag is None:
                 raise IndexMissingError()
@@ -68,6 +78,13 @@ class Bot:
                     raise IndexMissingError()
                 self._index = PassageIndex(self.store, version, self.settings.memory_vector_limit)
             return self._index
+
+    def is_corpus_word(self, word: str) -> bool:
+        """Whether some passage of the index uses this word (for redaction: corpus words are not names)."""
+        try:
+            return stem(word.lower()) in self.index().bm25.vocabulary
+        except BotError:
+            return False
 
     def warm_up(self) -> None:
         """Load the index, the model and the word-frequency table now rather than on a visitor's question."""

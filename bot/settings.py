@@ -47,7 +47,9 @@ class Settings:
     host: str = "127.0.0.1"
     port: int = 7860
     max_question_chars: int = 2000
-    max_body_bytes: int = 64_000
+    max_body_bytes: int = 64_000  # for /api/*; the chat UI posts its whole conversation, see max_ui_body_bytes
+    max_ui_body_bytes: int = 2_000_000
+    trust_proxy_headers: bool = False  # take the client address from X-Forwarded-For (only behind your proxy)
     rate_limit_per_min: int = 30  # per client on /api/ask and the chat; 0 turns it off
     answer_timeout_seconds: float = 10.0
     answer_workers: int = 2  # answers computed at once (REST and chat); more only contend for the cores
@@ -65,6 +67,11 @@ class Settings:
     admissions_phone: str = ""
     call_to_action: str = "Talk to our admissions team"
     widget_position: str = "bottom-right"
+
+    def __post_init__(self) -> None:
+        for name in ("data_dir", "corpus_dir"):  # accept plain strings from code that builds Settings by hand
+            if not isinstance(getattr(self, name), Path):
+                object.__setattr__(self, name, Path(getattr(self, name)))
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, **overrides) -> "Settings":

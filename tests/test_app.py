@@ -37,12 +37,21 @@ def test_corpus_markup_is_escaped_in_answers_and_sources():
     assert highlighted_passage(citation).startswith("<mark>Bad &lt;b&gt;")
 
 
+def chat_handler(bot, **overrides):
+    from dataclasses import replace
+
+    from app import Guard
+
+    settings = replace(bot.settings, **overrides)
+    chat = build_chat(bot, settings, Guard(bot, settings))
+    return next(fn.fn for fn in chat.fns.values() if fn.fn and fn.fn.__name__ == "respond")
+
+
 def test_chat_handler_keeps_raw_turns_for_follow_ups(corpus_bot):
-    chat = build_chat(corpus_bot, corpus_bot.settings)
-    respond = next(fn.fn for fn in chat.fns.values() if fn.fn and fn.fn.__name__ == "respond")
-    _, history, turns = respond("Tell me about ALPADIR", [], [])
+    respond = chat_handler(corpus_bot)
+    _, history, turns = respond("Tell me about ALPADIR", [], [], None)
     assert turns[0] == {"role": "user", "content": "Tell me about ALPADIR"}
-    _, history, turns = respond("What dose did they use?", history, turns)
+    _, history, turns = respond("What dose did they use?", history, turns, None)
     assert "180 mg" in history[-1]["content"] and len(history) == 4
 
 
