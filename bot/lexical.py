@@ -6,7 +6,6 @@ tests check them against a direct, slow implementation.
 from __future__ import annotations
 
 import difflib
-import math
 from collections import Counter, defaultdict
 from functools import lru_cache
 
@@ -33,7 +32,6 @@ class BM25Index:
         weights = self.idf_values[np.asarray(cols, dtype=np.int64)] * tf * (k1 + 1) / (tf + norm) if rows else tf
         self.matrix = sparse.csc_matrix((weights, (rows, cols)), shape=(self.size, len(self.vocabulary)),
                                         dtype=np.float32)
-        self.max_idf = float(math.log1p((self.size + 0.5) / 0.5)) if self.size else 0.0
 
     def idf(self, term: str) -> float | None:
         """The term's idf, or None when no passage contains it."""

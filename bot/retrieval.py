@@ -136,8 +136,6 @@ class PassageIndex:
         docs = [self._named_in.get(t) or self._labelled_in[t] for t in naming]
         return frozenset().union(*docs), frozenset(naming)
 
-    def passages_of(self, doc_ids: frozenset[str], limit: int) -> list[Passage]:
-        return [p for p in self.passages if p.source.doc_id in doc_ids][:limit]
 
     def sentence_terms(self, passage: Passage) -> list[frozenset[str]]:
         """The terms of each sentence of a passage, computed once."""

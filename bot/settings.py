@@ -114,8 +114,3 @@ def _parse(name: str, type_name, raw: str):
         return raw
     except ValueError as exc:
         raise ConfigError(f"{PREFIX}{name.upper()}={raw!r} is not valid: {exc}") from None
-
-
-def settings_field_names() -> list[str]:
-    return [PREFIX + f.name.upper() for f in fields(Settings)]
-

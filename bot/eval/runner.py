@@ -7,9 +7,6 @@ from typing import Callable, Iterable
 from bot.eval.dataset import EvalItem
 from bot.schema import Answer
 
-RESULT_KEYS = ("id", "question", "answer", "refused", "citations", "contexts", "latency_ms")
-
-
 def result_record(item: EvalItem, answer: Answer, latency_ms: float) -> dict:
     """`{"id", "question", "answer", "refused", "citations", "contexts", "latency_ms", ...}`, plus the item's
     reference fields and any unknown fields it carried, so each line can be read on its own."""

@@ -9,7 +9,6 @@ from bot.eval.support import SupportJudge
 
 CRISIS_ROUTES = ("crisis", "emergency")
 RECALL_KS = (1, 3, 5)
-LOW_F1 = 0.1
 
 
 def category(record: dict) -> str:
