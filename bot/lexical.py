@@ -6,31 +6,36 @@ tests check them against a direct, slow implementation.
 from __future__ import annotations
 
 import difflib
+from array import array
 from collections import Counter, defaultdict
 from functools import lru_cache
+from typing import Iterable
 
 import numpy as np
 from scipy import sparse
 
 
 class BM25Index:
-    def __init__(self, documents: list[list[str]], k1: float = 1.5, b: float = 0.75):
-        self.size = len(documents)
+    def __init__(self, documents: Iterable[list[str]], k1: float = 1.5, b: float = 0.75):
+        """`documents` may be a generator: each is counted and dropped, and the postings are kept in compact
+        typed arrays (4 bytes an entry), so 100k passages do not need gigabytes while loading."""
         self.vocabulary: dict[str, int] = {}
-        rows, cols, tfs = [], [], []
-        lengths = np.array([len(d) for d in documents], dtype=np.float32)
+        rows, cols, tfs, lengths = array("i"), array("i"), array("f"), array("f")
         for row, doc in enumerate(documents):
+            lengths.append(len(doc))
             for term, tf in Counter(doc).items():
                 rows.append(row)
                 cols.append(self.vocabulary.setdefault(term, len(self.vocabulary)))
                 tfs.append(tf)
-        tf = np.asarray(tfs, dtype=np.float32)
-        df = np.bincount(np.asarray(cols, dtype=np.int64), minlength=len(self.vocabulary)).astype(np.float32)
+        self.size = len(lengths)
+        rows_np, cols_np = np.frombuffer(rows, dtype=np.int32), np.frombuffer(cols, dtype=np.int32)
+        tf, length = np.frombuffer(tfs, dtype=np.float32), np.frombuffer(lengths, dtype=np.float32)
+        df = np.bincount(cols_np, minlength=len(self.vocabulary)).astype(np.float32)
         self.idf_values = np.log1p((self.size - df + 0.5) / (df + 0.5)).astype(np.float32)
-        average = float(lengths.mean()) if self.size else 1.0
-        norm = k1 * (1 - b + b * lengths[np.asarray(rows, dtype=np.int64)] / max(average, 1e-9)) if rows else tf
-        weights = self.idf_values[np.asarray(cols, dtype=np.int64)] * tf * (k1 + 1) / (tf + norm) if rows else tf
-        self.matrix = sparse.csc_matrix((weights, (rows, cols)), shape=(self.size, len(self.vocabulary)),
+        average = float(length.mean()) if self.size else 1.0
+        norm = k1 * (1 - b + b * length[rows_np] / max(average, 1e-9))
+        weights = self.idf_values[cols_np] * tf * (k1 + 1) / (tf + norm)
+        self.matrix = sparse.csc_matrix((weights, (rows_np, cols_np)), shape=(self.size, len(self.vocabulary)),
                                         dtype=np.float32)
 
     def idf(self, term: str) -> float | None:

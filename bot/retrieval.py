@@ -33,15 +33,10 @@ class PassageIndex:
         self._sentence_cache: OrderedDict[str, np.ndarray] = OrderedDict()
         self._cache_size = sentence_cache_size
         self._lock = threading.Lock()
-        documents = []
-        self._passage_terms: list[set[str]] = []
         for ids, texts, metadatas, _ in store.read_all(version.passages):
-            for pid, text, meta in zip(ids, texts, metadatas):
-                self.passages.append(self._passage(pid, text, meta))
-                documents.append(terms(f"{context_text(self.passages[-1])} {text}"))
-                self._passage_terms.append(set(terms(text)))
+            self.passages.extend(self._passage(pid, text, meta) for pid, text, meta in zip(ids, texts, metadatas))
         self.position = {p.id: i for i, p in enumerate(self.passages)}
-        self.bm25 = BM25Index(documents)
+        self.bm25 = BM25Index(terms(f"{context_text(p)} {p.text}") for p in self.passages)
         self._sentence_terms: dict[str, list[frozenset[str]]] = {}
         self._memory: SentenceMatrix | None = None
         if int(version.info.get("sentences", 0)) <= memory_vector_limit:
@@ -115,13 +110,15 @@ class PassageIndex:
             self._names_of[source.doc_id] = frozenset(name_like_terms(source, headings.get(source.doc_id, ())))
             for term in self._names_of[source.doc_id]:
                 name_docs.setdefault(term, set()).add(source.doc_id)
-        body_docs: dict[str, set[str]] = {t: set() for t in label_docs}
-        for passage, passage_terms in zip(self.passages, self._passage_terms):
-            for term in passage_terms & body_docs.keys():
-                body_docs[term].add(passage.source.doc_id)
+        def body_docs(term: str) -> set[str]:  # documents whose passages (or context) contain the term
+            column = self.bm25.vocabulary.get(term)
+            if column is None:
+                return set()
+            rows = self.bm25.matrix.indices[self.bm25.matrix.indptr[column]:self.bm25.matrix.indptr[column + 1]]
+            return {self.passages[row].source.doc_id for row in rows[:50_000]}
 
         def specific(table):
-            return {t: frozenset(d) for t, d in table.items() if len(d | body_docs.get(t, set())) <= limit}
+            return {t: frozenset(d) for t, d in table.items() if len(d) <= limit and len(d | body_docs(t)) <= limit}
 
         return specific(name_docs), specific(label_docs)
 

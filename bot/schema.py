@@ -22,7 +22,7 @@ class Source:
     doi: str = ""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Passage:
     """A retrieved passage, ready to cite: its text, where it sits in its document, and how well it matched."""
 
