@@ -2,13 +2,17 @@
 
 Every answer sentence is a verbatim sentence of a retrieved passage, followed by `[n]` where citation `n`
 is that passage. Steps:
-1. score each sentence of the top passages: cosine between the question vector and the sentence vector
-   (computed at ingest with the document title as context), plus how much of the question's weighted key
-   terms the sentence and its document title contain, plus a small bonus for the passage's fused rank;
-2. abstain when the best score is low, or when the chosen sentences leave the question's key terms
-   uncovered ("Can baclofen treat migraine?" matches baclofen passages well, but nothing says migraine);
-3. keep the best sentence and up to `max_answer_sentences - 1` more that score close to it, skipping
-   near-duplicates, and pull in the sentence before one that starts with "It"/"This"/... so it reads;
+1. score each sentence of the candidate passages: cosine between the question vector and the sentence
+   vector (computed at ingest), plus the share of the question's weighted key terms the sentence holds
+   (half credit for terms only in its section heading or its source's name), plus a small bonus for the
+   passage's fused rank and for holding what the question asks for (a count, a dose, a duration, a name);
+   sentences from other sources than the one a question names ("in BACLAD") are penalized;
+2. keep the best sentence and up to `max_answer_sentences - 1` runners-up that score close to it, share its
+   most distinctive matched term, and are not near-duplicates from another document; pull in the sentence
+   before one that opens with "It"/"This"/... so it reads;
+3. abstain when the best score is low, when the chosen sentences hold too little of the question's
+   key-term weight, or when much of that weight is in words no source uses ("Can baclofen treat
+   migraine?" matches baclofen passages well, but nothing says migraine);
 4. group sentences by passage (best group first, source order inside a group) and number citations in
    order of appearance.
 """
@@ -24,7 +28,7 @@ from bot.schema import AnswerSentence, Citation, Passage
 from bot.text import rarity, terms
 
 LEXICAL_WEIGHT = 0.5
-TITLE_CREDIT = 0.5  # a key term found only in the section heading or the source's name counts half
+CONTEXT_CREDIT = 0.5  # a key term found only in the section heading or the source's name counts half
 RANK_WEIGHT = 0.04
 ANSWER_TYPE_BONUS = 0.08  # the sentence holds the kind of thing the question asks for (a count, a dose, ...)
 OTHER_SOURCE_PENALTY = 0.4  # the question names a source ("in BACLAD") and this sentence is from another
@@ -93,8 +97,8 @@ class QuestionProfile:
     named_sources: frozenset[str] | None = None  # doc ids the question singles out, if any
     naming_terms: frozenset[str] = frozenset()  # the key terms that single them out ("baclad")
     source_names: Callable[[Passage], frozenset[str]] = lambda passage: frozenset()  # name-like terms of its source
-    sentence_terms: Callable[[Passage], list] = lambda p: [frozenset(terms(p.sentence_text(i)))
-                                                           for i in range(len(p.sentence_spans))]
+    sentence_terms: Callable[[Passage], list[frozenset[str]]] = lambda passage: [  # terms of each sentence
+        frozenset(terms(passage.sentence_text(i))) for i in range(len(passage.sentence_spans))]
 
 
 def score_sentences(query_vector: np.ndarray, profile: QuestionProfile, passages: list[Passage],
@@ -119,7 +123,7 @@ def score_sentences(query_vector: np.ndarray, profile: QuestionProfile, passages
             own = sentence_terms[i] | named_here  # a sentence of the named study is about it, named or not
             in_sentence = {t for t in weights if t in own}
             in_context = {t for t in weights if t in context_terms} - in_sentence
-            lexical = (sum(weights[t] for t in in_sentence) + TITLE_CREDIT * sum(weights[t] for t in in_context)) / total \
+            lexical = (sum(weights[t] for t in in_sentence) + CONTEXT_CREDIT * sum(weights[t] for t in in_context)) / total \
                 if total else 0.0
             bonus = ANSWER_TYPE_BONUS if any(p.search(text) for p in profile.answer_patterns) else 0.0
             score = float(dense[i]) + LEXICAL_WEIGHT * lexical + prior + bonus
@@ -228,13 +232,14 @@ def _join(parts: list[str]) -> str:
 
 def compose_answer(question: str, query_vector: np.ndarray, key_terms: dict[str, str], passages: list[Passage],
                    vectors: dict[str, np.ndarray], idf, named: tuple[frozenset[str], frozenset[str]],
-                   source_names: Callable[[Passage], frozenset[str]], sentence_terms=None, *, min_score: float,
+                   source_names: Callable[[Passage], frozenset[str]],
+                   sentence_terms: Callable[[Passage], list[frozenset[str]]], *, min_score: float,
                    min_coverage: float, max_unknown: float, max_sentences: int, margin: float) -> Composition | None:
     """A grounded composition, or None when the evidence does not answer the question."""
     weights = term_weights(key_terms, idf)
     named_docs, naming_terms = named
     profile = QuestionProfile(weights, expected_answer_patterns(question), named_docs or None, naming_terms,
-                              source_names, **({"sentence_terms": sentence_terms} if sentence_terms else {}))
+                              source_names, sentence_terms)
     scored = score_sentences(query_vector, profile, passages, vectors)
     chosen = select_sentences(scored, weights, max_sentences, margin)
     if not chosen:

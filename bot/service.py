@@ -47,6 +47,7 @@ class Bot:
         self._checked_at = 0.0
         self._lock = threading.Lock()
         self._query_vectors: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._cache_lock = threading.Lock()
 
     # --- the index -----------------------------------------------------------------------------
     @property
@@ -96,15 +97,16 @@ class Bot:
 
     # --- queries -------------------------------------------------------------------------------
     def embed_query(self, text: str) -> np.ndarray:
-        key = text.strip().lower()
+        key = text.strip().lower()  # the model is uncased
         vector = self._query_vectors.get(key)
         if vector is None:
             embed_one = getattr(self.embedder, "embed_one", None)
             vector = embed_one(text) if embed_one else self.embedder.embed([text])[0]
             if self.settings.query_cache_size:
-                self._query_vectors[key] = vector
-                while len(self._query_vectors) > self.settings.query_cache_size:
-                    self._query_vectors.popitem(last=False)
+                with self._cache_lock:  # answers run in several threads
+                    self._query_vectors[key] = vector
+                    while len(self._query_vectors) > self.settings.query_cache_size:
+                        self._query_vectors.popitem(last=False)
         return vector
 
     def _query(self, index: PassageIndex, question: str, history) -> Query:
