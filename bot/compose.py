@@ -25,7 +25,7 @@ from typing import Callable
 import numpy as np
 
 from bot.schema import AnswerSentence, Citation, Passage
-from bot.text import rarity, terms
+from bot.text import rarity
 
 LEXICAL_WEIGHT = 0.5
 CONTEXT_CREDIT = 0.5  # a key term found only in the section heading or the source's name counts half
@@ -59,8 +59,9 @@ class ScoredSentence:
     index: int  # sentence number within the passage
     score: float
     dense: float
-    matched: frozenset[str]  # key terms found in the sentence or its document title/heading
+    matched: frozenset[str]  # key terms found in the sentence or its heading / source name
     vector: np.ndarray
+    words: frozenset[str]  # all terms of the sentence (from the index's cache)
 
     @property
     def span(self) -> tuple[int, int]:
@@ -93,12 +94,11 @@ class QuestionProfile:
     """What sentence scoring needs to know about the question besides its vector."""
 
     weights: dict[str, float]  # key term -> weight
-    answer_patterns: tuple[re.Pattern, ...] = ()  # what an answering sentence looks like (a number, a dose...)
-    named_sources: frozenset[str] | None = None  # doc ids the question singles out, if any
-    naming_terms: frozenset[str] = frozenset()  # the key terms that single them out ("baclad")
-    source_names: Callable[[Passage], frozenset[str]] = lambda passage: frozenset()  # name-like terms of its source
-    sentence_terms: Callable[[Passage], list[frozenset[str]]] = lambda passage: [  # terms of each sentence
-        frozenset(terms(passage.sentence_text(i))) for i in range(len(passage.sentence_spans))]
+    answer_patterns: tuple[re.Pattern, ...]  # what an answering sentence looks like (a number, a dose...)
+    named_sources: frozenset[str] | None  # doc ids the question singles out, if any
+    naming_terms: frozenset[str]  # the key terms that single them out ("baclad")
+    context_terms: Callable[[Passage], frozenset[str]]  # terms of its heading and its source's name (cached)
+    sentence_terms: Callable[[Passage], list[frozenset[str]]]  # terms of each sentence (cached)
 
 
 def score_sentences(query_vector: np.ndarray, profile: QuestionProfile, passages: list[Passage],
@@ -111,7 +111,7 @@ def score_sentences(query_vector: np.ndarray, profile: QuestionProfile, passages
         if matrix is None:
             continue
         dense = matrix @ query_vector
-        context_terms = set(terms(passage.heading)) | profile.source_names(passage)
+        context_terms = profile.context_terms(passage)
         prior = RANK_WEIGHT / (1 + rank)
         if profile.named_sources and passage.source.doc_id not in profile.named_sources:
             prior -= OTHER_SOURCE_PENALTY
@@ -128,7 +128,7 @@ def score_sentences(query_vector: np.ndarray, profile: QuestionProfile, passages
             bonus = ANSWER_TYPE_BONUS if any(p.search(text) for p in profile.answer_patterns) else 0.0
             score = float(dense[i]) + LEXICAL_WEIGHT * lexical + prior + bonus
             scored.append(ScoredSentence(passage, i, score, float(dense[i]), frozenset(in_sentence | in_context),
-                                         matrix[i]))
+                                         matrix[i], sentence_terms[i]))
     scored.sort(key=lambda s: -s.score)
     return scored
 
@@ -184,7 +184,7 @@ def _near_duplicate(a: ScoredSentence, b: ScoredSentence) -> bool:
         return a.passage.id == b.passage.id and a.index == b.index
     if float(a.vector @ b.vector) >= DUPLICATE_COSINE:
         return True
-    ta, tb = set(terms(a.text)), set(terms(b.text))
+    ta, tb = a.words, b.words
     return bool(ta and tb) and len(ta & tb) / min(len(ta), len(tb)) >= DUPLICATE_OVERLAP
 
 
@@ -232,14 +232,14 @@ def _join(parts: list[str]) -> str:
 
 def compose_answer(question: str, query_vector: np.ndarray, key_terms: dict[str, str], passages: list[Passage],
                    vectors: dict[str, np.ndarray], idf, named: tuple[frozenset[str], frozenset[str]],
-                   source_names: Callable[[Passage], frozenset[str]],
+                   context_terms: Callable[[Passage], frozenset[str]],
                    sentence_terms: Callable[[Passage], list[frozenset[str]]], *, min_score: float,
                    min_coverage: float, max_unknown: float, max_sentences: int, margin: float) -> Composition | None:
     """A grounded composition, or None when the evidence does not answer the question."""
     weights = term_weights(key_terms, idf)
     named_docs, naming_terms = named
     profile = QuestionProfile(weights, expected_answer_patterns(question), named_docs or None, naming_terms,
-                              source_names, sentence_terms)
+                              context_terms, sentence_terms)
     scored = score_sentences(query_vector, profile, passages, vectors)
     chosen = select_sentences(scored, weights, max_sentences, margin)
     if not chosen:

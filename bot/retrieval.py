@@ -38,6 +38,7 @@ class PassageIndex:
         self.position = {p.id: i for i, p in enumerate(self.passages)}
         self.bm25 = BM25Index(terms(f"{context_text(p)} {p.text}") for p in self.passages)
         self._sentence_terms: dict[str, list[frozenset[str]]] = {}
+        self._context_terms: dict[str, frozenset[str]] = {}
         self._memory: SentenceMatrix | None = None
         if int(version.info.get("sentences", 0)) <= memory_vector_limit:
             self._memory = SentenceMatrix.load(store, version, self.passages)
@@ -122,9 +123,13 @@ class PassageIndex:
 
         return specific(name_docs), specific(label_docs)
 
-    def source_names(self, passage: Passage) -> frozenset[str]:
-        """Name-like terms of the passage's source (authors, journal, year, acronyms and names in its title)."""
-        return self._names_of.get(passage.source.doc_id, frozenset())
+    def context_terms(self, passage: Passage) -> frozenset[str]:
+        """Terms of the passage's section heading and the name-like terms of its source, computed once."""
+        cached = self._context_terms.get(passage.id)
+        if cached is None:
+            cached = frozenset(terms(passage.heading)) | self._names_of.get(passage.source.doc_id, frozenset())
+            self._context_terms[passage.id] = cached
+        return cached
 
     def named_sources(self, key_terms, descriptors=()) -> tuple[frozenset[str], frozenset[str]]:
         """Documents a question singles out ("in BACLAD", "Garbutt's trial", "the cirrhosis trial"), and the

@@ -150,7 +150,7 @@ class Bot:
         passages, vector, index, query = self._search(text, history, self.settings.answer_passages)
         composition = compose_answer(
             text, vector, query.key_terms, passages, index.sentence_vectors(passages), index.bm25.idf, query.named,
-            index.source_names, index.sentence_terms,
+            index.context_terms, index.sentence_terms,
             min_score=self.settings.min_answer_score - (self.settings.follow_up_relief if query.from_context else 0.0),
             min_coverage=self.settings.min_coverage,
             max_unknown=self.settings.max_unknown_share, max_sentences=self.settings.max_answer_sentences,
