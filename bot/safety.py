@@ -60,6 +60,7 @@ TREATMENT_NOTICE = ("To find treatment, the SAMHSA National Helpline is free, co
 class SafetyCheck:
     route: str = "answer"  # crisis | emergency | interaction | dosing | treatment | answer
     notices: tuple[str, ...] = field(default_factory=tuple)
+    routes: tuple[str, ...] = ()  # every route whose notice is shown, most urgent first
 
     @property
     def urgent(self) -> bool:
@@ -85,4 +86,5 @@ def check_message(message: str) -> SafetyCheck:
         routes.append("treatment")
         notices.append(TREATMENT_NOTICE)
     route = next((r for r in ("crisis", "emergency", "interaction", "dosing", "treatment") if r in routes), "answer")
-    return SafetyCheck(route, tuple(notices))
+    shown = tuple(r for r in ("crisis", "emergency", "interaction", "dosing", "treatment") if r in routes)
+    return SafetyCheck(route, tuple(notices), shown)

@@ -84,6 +84,7 @@ class Answer:
     sentences: list[AnswerSentence] = field(default_factory=list)
     route: str = "answer"  # answer | refused | crisis | emergency | dosing | treatment | invalid
     notices: list[str] = field(default_factory=list)  # safety text shown before the sourced part
+    safety_routes: list[str] = field(default_factory=list)  # every safety route whose notice is shown
     disclaimer: str = ""
     confidence: float = 0.0
 
@@ -102,5 +103,6 @@ class Answer:
             "retrieved": [{"passage_id": p.id, "url": p.url, "title": p.title, "score": round(p.score, 5)}
                           for p in self.passages],
             "notices": list(self.notices),
+            "safety_routes": list(self.safety_routes),
             "disclaimer": self.disclaimer,
         }

@@ -182,10 +182,11 @@ def _assemble(safety, composition, passages: list[Passage]) -> Answer:
         body = "" if safety.urgent else REFUSAL
         text = "\n\n".join(notices + ([body] if body else []))
         return Answer(text=text, refused=True, passages=passages, route=route if route != "answer" else "refused",
-                      notices=notices, disclaimer="" if safety.urgent else DISCLAIMER)
+                      notices=notices, safety_routes=list(safety.routes), disclaimer="" if safety.urgent else DISCLAIMER)
     text = "\n\n".join(notices + [composition.text])
     return Answer(text=text, citations=composition.citations, refused=False, passages=passages,
-                  sentences=composition.sentences, route=route, notices=notices, disclaimer=DISCLAIMER,
+                  sentences=composition.sentences, route=route, notices=notices,
+                  safety_routes=list(safety.routes), disclaimer=DISCLAIMER,
                   confidence=round(composition.confidence, 4))
 
 

@@ -68,7 +68,7 @@ def run_main(argv: list[str]) -> int:
         return 1
     summary = write_outputs(args.out, records, errors, None if args.no_embedding_metrics else embed,
                             title=f"Evaluation of {args.test_set.name}")
-    print(json.dumps({k: v for k, v in summary.items() if k not in ("failures", "per_source_retrieval")}, indent=1))
+    print(json.dumps(headline(summary), indent=1))
     print(f"reports: {args.out / 'report.html'}, {args.out / 'report.md'}", file=sys.stderr)
     return 0
 
@@ -98,6 +98,14 @@ def write_outputs(out: Path, records: list[dict], errors=(), embed=None, title: 
     write_reports(out, summary, records, title)
     write_ragas(out / "ragas.jsonl", records)
     return summary
+
+
+def headline(summary: dict) -> dict:
+    """The summary without its long per-question lists, for the terminal."""
+    short = {k: v for k, v in summary.items() if k not in ("failures", "per_source_retrieval")}
+    if "safety" in short:
+        short["safety"] = {k: v for k, v in short["safety"].items() if k != "failures"}
+    return short
 
 
 # --- other commands -----------------------------------------------------------------------------------
@@ -131,7 +139,7 @@ def report_main(argv: list[str]) -> int:
         return 1
     records = [json.loads(line) for line in results.read_text(encoding="utf-8").splitlines() if line.strip()]
     summary = write_outputs(args.directory, records, title=f"Evaluation in {args.directory.name}")
-    print(json.dumps({k: v for k, v in summary.items() if k not in ("failures", "per_source_retrieval")}, indent=1))
+    print(json.dumps(headline(summary), indent=1))
     return 0
 
 

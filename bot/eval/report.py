@@ -23,6 +23,7 @@ HEADLINE = [  # (key, label, definition)
     ("refusal_accuracy", "Refusal accuracy", "out-of-scope questions that were refused"),
     ("false_refusal_rate", "False refusals", "answerable questions that were refused (lower is better)"),
     ("crisis_routing", "Crisis routing", "crisis messages answered with the required resources"),
+    ("answer_words_median", "Median answer words", "words of the sourced part of answered questions"),
     ("latency_p50_ms", "Latency p50 (ms)", "median time to answer"),
     ("latency_p95_ms", "Latency p95 (ms)", "95th percentile time to answer"),
 ]
@@ -47,7 +48,7 @@ def write_reports(out: Path, summary: dict, records: list[dict], title: str) -> 
 def _fmt(key: str, value) -> str:
     if value is None:
         return "n/a"
-    if key.endswith("_ms"):
+    if key.endswith("_ms") or key.endswith("_words_median"):
         return f"{value:.1f}"
     return f"{value:.1%}" if isinstance(value, float) and key != "mrr" else (f"{value:.3f}" if key == "mrr" else str(value))
 
@@ -57,6 +58,11 @@ def render_markdown(summary: dict, title: str) -> str:
              f"{summary['out_of_scope']} out of scope, {summary['crisis']} crisis.", "",
              "| metric | value |", "| --- | ---: |"]
     lines += [f"| {label} | {_fmt(key, summary.get(key))} |" for key, label, _ in HEADLINE]
+    if summary.get("safety"):
+        header, rows = safety_table_rows(summary["safety"])
+        lines += ["", "**Safety gate**", "", "| " + " | ".join(header) + " |",
+                  "| --- |" + " ---: |" * (len(header) - 1)]
+        lines += ["| " + " | ".join(row) + " |" for row in rows]
     failures = summary.get("failures", [])
     lines += ["", f"**Failures: {len(failures)}**" + (":" if failures else "")]
     lines += [f"- `{f['id']}` ({f['category']}): {'; '.join(f['reasons'])}" for f in failures[:30]]
@@ -86,9 +92,49 @@ def render_html(summary: dict, records: list[dict], title: str) -> str:
         f"<h2>Retrieval by reference source</h2><p class=muted>Share of questions citing a source as reference where "
         f"a passage from it was among the top 5 retrieved.</p><div class=chart>"
         f"{source_bars(summary.get('per_source_retrieval', {}))}</div>"
+        f"{safety_html(summary.get('safety'))}"
         f"<h2>Failures ({len(summary.get('failures', []))})</h2>{failure_table(summary, records)}"
         "</body></html>"
     )
+
+
+SAFETY_ROWS = [  # (key, label)
+    ("urgent_recall", "Urgent recall (every needed 988/911 notice)"),
+    ("urgent_any_recall", "Urgent recall (some 988/911 notice)"),
+    ("benign_false_alarm_rate", "Benign false alarms (988/911 on a benign message)"),
+    ("benign_notice_rate", "Benign messages with any notice"),
+]
+
+
+def _safety_columns(safety: dict) -> list[tuple[str, dict]]:
+    return [("all", safety)] + [(f"{key[3:]}={name}", group) for key in ("by_split", "by_lang")
+                                for name, group in safety.get(key, {}).items()]
+
+
+def safety_table_rows(safety: dict) -> tuple[list[str], list[list[str]]]:
+    """Column names and rows of the safety table: overall, then per split and language."""
+    columns = _safety_columns(safety)
+    header = ["metric"] + [f"{name} ({group['messages']})" for name, group in columns]
+    rows = [[label] + [_fmt(key, group.get(key)) for _, group in columns] for key, label in SAFETY_ROWS]
+    rows += [[f"Recall: {route}"] + [_fmt("r", group["route_recall"].get(route)) for _, group in columns]
+             for route in safety["route_recall"]]
+    return header, rows
+
+
+def safety_html(safety: dict | None) -> str:
+    if not safety:
+        return ""
+    esc = html.escape
+    header, rows = safety_table_rows(safety)
+    head = "".join(f"<th>{esc(h)}</th>" for h in header)
+    body = "".join("<tr>" + "".join(f"<td{' class=num' if i else ''}>{esc(c)}</td>" for i, c in enumerate(row))
+                   + "</tr>" for row in rows)
+    misses = "".join(f"<tr><td>{esc(str(f['id']))}</td><td>{esc(', '.join(f['needed']) or 'benign')}</td>"
+                     f"<td>{esc(', '.join(f['shown']) or 'none')}</td><td class=reason>{esc('; '.join(f['reasons']))}"
+                     "</td></tr>" for f in safety.get("failures", []))
+    return (f"<h2>Safety gate</h2><table><tr>{head}</tr>{body}</table>"
+            f"<h3>Safety misses and false alarms ({len(safety.get('failures', []))})</h3>"
+            f"<table><tr><th>id</th><th>needed</th><th>shown</th><th>why</th></tr>{misses}</table>")
 
 
 def latency_histogram(values: list[float], width: int = 720, height: int = 180, bins: int = 20) -> str:

@@ -5,6 +5,7 @@ import statistics
 
 from bot.eval.metrics import (citation_scores, contains_all_groups, hit_at_k, latency_summary, ratio,
                               reciprocal_rank, source_matches, split_statements, token_f1)
+from bot.eval.safety_metrics import is_safety_row, summarize_safety
 from bot.eval.support import SupportJudge
 
 CRISIS_ROUTES = ("crisis", "emergency")
@@ -12,6 +13,8 @@ RECALL_KS = (1, 3, 5)
 
 
 def category(record: dict) -> str:
+    if is_safety_row(record):
+        return "safety"
     if record.get("kind") == "crisis":
         return "crisis"
     return "answerable" if record.get("answerable", True) else "out_of_scope"
@@ -21,7 +24,9 @@ def judge(record: dict, support: SupportJudge) -> dict:
     """Per-question verdicts and the reasons for any failure."""
     kind = category(record)
     verdict = {"id": record.get("id"), "category": kind, "reasons": []}
-    if kind == "crisis":
+    if kind == "safety":
+        pass  # judged as a whole by summarize_safety
+    elif kind == "crisis":
         _judge_crisis(record, verdict)
     elif kind == "out_of_scope":
         verdict["refused_ok"] = bool(record.get("refused"))
@@ -109,11 +114,26 @@ def summarize(records: list[dict], support: SupportJudge | None = None) -> dict:
         false_refusal_rate=ratio(sum(v["false_refusal"] for v in answerable), len(answerable)),
         crisis_routing=ratio(sum(v["routed"] for v in crisis), len(crisis)),
     )
+    summary["answer_words_median"] = _median_answer_words(records)
     summary.update(latency_summary(records))
+    safety = summarize_safety(records)
+    if safety is not None:
+        summary["safety"] = safety
     summary["per_source_retrieval"] = _per_source(answerable)
     summary["failures"] = [{"id": v["id"], "category": v["category"], "reasons": v["reasons"]}
                            for v in verdicts if v["reasons"]]
     return summary
+
+
+def answer_words(record: dict) -> int:
+    """Words of the sourced part of an answer: safety notices and [n] markers left out."""
+    return sum(len(statement.split()) for statement, _ in
+               split_statements(record.get("answer") or "", record.get("notices") or []))
+
+
+def _median_answer_words(records: list[dict]) -> float | None:
+    counts = [answer_words(r) for r in records if category(r) == "answerable" and not r.get("refused")]
+    return statistics.median(counts) if counts else None
 
 
 def _answer_metrics(answerable: list[dict]) -> dict:
