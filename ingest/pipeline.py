@@ -16,7 +16,7 @@ import numpy as np
 
 from bot.settings import Settings
 from ingest.documents import CorpusDocument, CorpusFileError, file_sha256, find_corpus_files, load_document
-from ingest.embedding import Embedder, SentenceTransformerEmbedder
+from ingest.embedding import MULTILINGUAL_MODEL, Embedder, SentenceTransformerEmbedder, multilingual_embedder
 from ingest.splitting import Chunk, split_document
 from ingest.store import IndexStore, IndexVersion
 
@@ -69,7 +69,7 @@ def ingest_corpus(settings: Settings, corpus_dir: Path | None = None, rebuild: b
         report.seconds = time.perf_counter() - started
         return report
     store.drop_unpublished()
-    version = store.create_version()
+    version = store.create_version(multilingual=settings.multilingual)
     try:
         _write_version(settings, store, live, version, plan, embedder, report, progress)
         store.publish(version)
@@ -84,7 +84,8 @@ def ingest_corpus(settings: Settings, corpus_dir: Path | None = None, rebuild: b
 
 def _compatibility_key(settings: Settings) -> dict:
     return {"model": settings.embed_model or "bundled:all-MiniLM-L6-v2", "splitter": SPLITTER_VERSION,
-            "max_words": settings.passage_max_words, "vectors": VECTOR_SCHEME}
+            "max_words": settings.passage_max_words, "vectors": VECTOR_SCHEME,
+            "multilingual": MULTILINGUAL_MODEL if settings.multilingual else ""}
 
 
 def _plan(settings: Settings, corpus_dir: Path, live: IndexVersion | None, rebuild: bool,
@@ -135,13 +136,15 @@ def _write_version(settings, store, live, version, plan, embedder, report, progr
     report.passages = sum(f["passages"] for f in files.values())
     report.sentences = sum(f["sentences"] for f in files.values())
     version.info = {"files": files, "key": _compatibility_key(settings), "passages": report.passages,
-                    "sentences": report.sentences}
+                    "sentences": report.sentences,
+                    "multilingual": MULTILINGUAL_MODEL if version.multilingual is not None else ""}
 
 
 def _copy_document(store: IndexStore, live: IndexVersion, version: IndexVersion, doc_id: str) -> None:
     include = ("documents", "metadatas", "embeddings")
-    for source, target in ((live.passages, version.passages), (live.sentences, version.sentences)):
-        for ids, documents, metadatas, embeddings in store.read_all(source, include, where={"doc_id": doc_id}):
+    old = live.collections()
+    for kind, target in version.collections().items():
+        for ids, documents, metadatas, embeddings in store.read_all(old[kind], include, where={"doc_id": doc_id}):
             store.add(target, list(ids), np.asarray(embeddings, dtype=np.float32), list(documents), list(metadatas))
 
 
@@ -169,16 +172,19 @@ def _embed_and_add(store, version, fresh, embedder: Embedder, report: IngestRepo
                 sentence = doc.text[span.start:span.end]
                 sentence_rows.append((f"{chunk.id}.{n}", sentence_texts(doc.title, sentence), sentence,
                                       {"passage_id": chunk.id, "doc_id": doc.id, "start": span.start, "end": span.end}))
-    total = len(passage_rows) + 2 * len(sentence_rows)
+    multilingual = version.multilingual is not None
+    total = len(passage_rows) + (4 if multilingual else 2) * len(sentence_rows)
     bar = _progress_bar(total, progress)
+    sentence_args = ([r[0] for r in sentence_rows], [r[2] for r in sentence_rows], [r[3] for r in sentence_rows])
     try:
         passage_vectors = _embed_with_progress(embedder, [r[1] for r in passage_rows], bar, report)
         store.add(version.passages, [r[0] for r in passage_rows], passage_vectors, [r[2] for r in passage_rows],
                   [r[3] for r in passage_rows])
         pairs = _embed_with_progress(embedder, [t for r in sentence_rows for t in r[1]], bar, report)
-        sentence_vectors = mean_of_pairs(pairs)
-        store.add(version.sentences, [r[0] for r in sentence_rows], sentence_vectors, [r[2] for r in sentence_rows],
-                  [r[3] for r in sentence_rows])
+        store.add(version.sentences, sentence_args[0], mean_of_pairs(pairs), *sentence_args[1:])
+        if multilingual:
+            pairs = _embed_with_progress(multilingual_embedder(), [t for r in sentence_rows for t in r[1]], bar, report)
+            store.add(version.multilingual, sentence_args[0], mean_of_pairs(pairs), *sentence_args[1:])
     finally:
         bar.close()
     report.embedded_texts += total

@@ -3,7 +3,9 @@
 Layout (names use `Settings.collection_prefix`, default `bot`):
 - `bot-manifest`: an empty collection whose metadata `live` names the published version tag;
 - `bot-passages-<tag>`: one record per passage (vector of "title / heading / text"), metadata to cite it;
-- `bot-sentences-<tag>`: one record per sentence (vector of "title: sentence"), keyed `<passage id>.<n>`.
+- `bot-sentences-<tag>`: one record per sentence (vector of "title: sentence"), keyed `<passage id>.<n>`;
+- `bot-multilingual-<tag>` (optional): the same sentences embedded by multilingual-e5-small, so a question
+  in Spanish can find English sentences.
 
 An ingest fills a fresh `<tag>` and then flips `live` in one metadata write; until then readers keep using
 the previous version, and a crash leaves only unpublished collections that the next ingest deletes.
@@ -21,6 +23,7 @@ from bot.errors import IndexMissingError, IndexUnavailableError
 from bot.settings import Settings
 
 SCHEMA_VERSION = 1
+KINDS = ("passages", "sentences", "multilingual")
 
 
 def open_client(settings: Settings):
@@ -52,6 +55,14 @@ class IndexVersion:
     passages: object  # chromadb Collection
     sentences: object
     info: dict = field(default_factory=dict)  # files, model, splitter settings, counts
+    multilingual: object | None = None  # sentence vectors of the multilingual model, when ingested
+
+    def collections(self) -> dict[str, object]:
+        """Kind -> collection, for every collection the version has."""
+        found = {"passages": self.passages, "sentences": self.sentences}
+        if self.multilingual is not None:
+            found["multilingual"] = self.multilingual
+        return found
 
     @property
     def files(self) -> dict:
@@ -103,17 +114,24 @@ class IndexStore:
         except Exception:  # published pointer to a collection that is gone: treat as missing
             return None
         info = json.loads((passages.metadata or {}).get("info", "{}"))
-        return IndexVersion(tag, passages, sentences, info)
+        multilingual = None
+        if info.get("multilingual"):
+            try:
+                multilingual = self._call(self.client.get_collection, self._name("multilingual", tag),
+                                          embedding_function=None)
+            except IndexUnavailableError:
+                raise
+            except Exception:
+                return None  # the version says it has one, and it is gone: not a usable version
+        return IndexVersion(tag, passages, sentences, info, multilingual)
 
     # --- writing -------------------------------------------------------------------------------
-    def create_version(self) -> IndexVersion:
+    def create_version(self, multilingual: bool = False) -> IndexVersion:
         tag = time.strftime("%Y%m%d%H%M%S") + secrets.token_hex(3)
-        config = {"hnsw": {"space": "cosine"}}
-        passages = self._call(self.client.create_collection, self._name("passages", tag),
-                              embedding_function=None, configuration=config)
-        sentences = self._call(self.client.create_collection, self._name("sentences", tag),
-                               embedding_function=None, configuration=config)
-        return IndexVersion(tag, passages, sentences)
+        kinds = ("passages", "sentences") + (("multilingual",) if multilingual else ())
+        created = {kind: self._call(self.client.create_collection, self._name(kind, tag), embedding_function=None,
+                                    configuration={"hnsw": {"space": "cosine"}}) for kind in kinds}
+        return IndexVersion(tag, created["passages"], created["sentences"], multilingual=created.get("multilingual"))
 
     def add(self, collection, ids, embeddings, documents, metadatas) -> None:
         step = max(1, min(self.client.get_max_batch_size(), 2000))
@@ -130,7 +148,7 @@ class IndexStore:
         version.info = info
 
     def drop_version(self, tag: str) -> None:
-        for kind in ("passages", "sentences"):
+        for kind in KINDS:
             try:
                 self.client.delete_collection(self._name(kind, tag))
             except Exception:
@@ -142,7 +160,7 @@ class IndexStore:
         stale = set()
         for collection in self._call(self.client.list_collections):
             name = getattr(collection, "name", collection)
-            for kind in ("passages", "sentences"):
+            for kind in KINDS:
                 head = self._name(kind) + "-"
                 if name.startswith(head) and name[len(head):] != live:
                     stale.add(name[len(head):])

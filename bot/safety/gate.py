@@ -1,0 +1,118 @@
+"""The safety gate that runs before retrieval: which notices a message needs, in the visitor's language.
+
+Two layers, cheapest first:
+1. patterns (patterns.yaml) over the folded message. A message that the patterns settle as both a crisis and
+   an emergency is decided here: the semantic layer is not run, and nothing is embedded for it. One settled
+   as only one of them still goes on, since "i took the whole bottle so i wont wake up" needs 988 as well
+   as 911 (urgent messages are rare, so this costs ordinary questions nothing);
+2. a semantic layer (semantic.py): a multilingual embedding of the message scored by one classifier per
+   route, fitted on example messages. It catches what the patterns miss (indirect wording, third person,
+   slang, Spanish) and decides the words that only suggest a route ("overdose" in "what happens in an
+   overdose?" versus "i think i overdosed").
+
+A notice never suppresses a grounded answer ("Can baclofen cause suicidal thoughts?" gets 988 and the cited
+answer). When the layers disagree about an urgent route, the notice is shown: a false alarm costs a line
+above a normal answer; a miss can cost a life.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+
+from bot.safety.language import detect_language
+from bot.safety.normalize import fold
+from bot.safety.notices import notice
+from bot.safety.patterns import SafetyPattern, Strength, default_patterns, match_routes
+from bot.safety.semantic import CLASSIFIER_FILE, SemanticClassifier, message_features
+
+log = logging.getLogger("bot.safety")
+
+ROUTE_ORDER = ("emergency", "crisis", "interaction", "dosing", "treatment")  # most urgent first: act now, then talk
+URGENT = frozenset({"crisis", "emergency"})
+PERSONAL_CARE = frozenset({"interaction", "dosing"})  # set aside when an urgent notice is shown
+
+
+@dataclass(frozen=True)
+class SafetyCheck:
+    route: str = "answer"  # the most urgent route shown, or "answer"
+    notices: tuple[str, ...] = field(default_factory=tuple)
+    routes: tuple[str, ...] = ()  # every route whose notice is shown, most urgent first
+    language: str = "en"
+    layer: str = "none"  # "patterns" (settled without the semantic layer), "semantic", or "none"
+    probabilities: dict[str, float] = field(default_factory=dict, compare=False)
+    vector: np.ndarray | None = field(default=None, compare=False, repr=False)  # the multilingual embedding
+
+    @property
+    def urgent(self) -> bool:
+        return self.route in URGENT
+
+
+class SafetyGate:
+    def __init__(self, patterns: tuple[SafetyPattern, ...] | None = None,
+                 classifier: SemanticClassifier | None = None,
+                 encode: Callable[[str], tuple[np.ndarray, np.ndarray]] | None = None):
+        self.patterns = patterns if patterns is not None else default_patterns()
+        self._classifier = classifier
+        self._encode = encode
+        self._lock = threading.Lock()
+
+    @property
+    def classifier(self) -> SemanticClassifier:
+        if self._classifier is None:
+            with self._lock:
+                if self._classifier is None:
+                    self._classifier = SemanticClassifier.load(CLASSIFIER_FILE)
+        return self._classifier
+
+    def encode(self, text: str, minilm_vector: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """(classifier features, multilingual vector) of a message."""
+        if self._encode is not None:
+            return self._encode(text)
+        return message_features(text, minilm_vector)
+
+    def check(self, message: str, minilm_vector: np.ndarray | None = None) -> SafetyCheck:
+        """The routes a message needs. `minilm_vector` may carry the message's MiniLM embedding when the
+        caller has it already; the embeddings are computed only when the patterns leave the message open."""
+        folded = fold(message)
+        language = detect_language(message)
+        hits = match_routes(folded, self.patterns)
+        if all(hits.get(route) is Strength.SETTLES for route in URGENT):
+            return self._result(set(hits), language, "patterns")
+        features, vector = self.encode(message, minilm_vector)
+        probabilities = self.classifier.probabilities(features)
+        routes = {route for route in hits if hits[route] is Strength.SETTLES}
+        for route, model in self.classifier.routes.items():
+            needed = model.lenient if hits.get(route) is Strength.SUGGESTS else model.strict
+            if probabilities[route] >= needed:
+                routes.add(route)
+        return self._result(routes, language, "semantic", probabilities, vector)
+
+    @staticmethod
+    def _result(routes: set[str], language: str, layer: str, probabilities=None, vector=None) -> SafetyCheck:
+        if routes & URGENT:
+            routes -= PERSONAL_CARE  # the notice to act now should not be diluted by "ask your pharmacist"
+        shown = tuple(r for r in ROUTE_ORDER if r in routes)
+        return SafetyCheck(route=shown[0] if shown else "answer", notices=tuple(notice(r, language) for r in shown),
+                           routes=shown, language=language, layer=layer if shown or layer == "semantic" else "none",
+                           probabilities=probabilities or {}, vector=vector)
+
+
+_default: SafetyGate | None = None
+_default_lock = threading.Lock()
+
+
+def default_gate() -> SafetyGate:
+    global _default
+    with _default_lock:
+        if _default is None:
+            _default = SafetyGate()
+        return _default
+
+
+def check_message(message: str) -> SafetyCheck:
+    """The default gate's verdict on one message."""
+    return default_gate().check(message)

