@@ -165,3 +165,33 @@ def test_generate_drafts_questions_with_sources_from_the_corpus():
     assert any("320" in i["must"][0] for i in alpadir)
     assert all(i["must"][0][0] in i["reference"] for i in answerable)
     assert {i.get("kind") for i in items} >= {"crisis"}
+
+
+def test_risk_coverage_ranks_by_confidence_and_marks_the_operating_point():
+    from bot.eval.risk_coverage import risk_coverage
+
+    # (confidence, correct if answered, answered): the two most confident are right, then a wrong one, then a refusal
+    result = risk_coverage([(0.9, True, True), (0.2, False, False), (0.8, True, True), (0.5, False, True)])
+    assert [p["accuracy"] for p in result["curve"]] == [1.0, 1.0, 0.6667, 0.5]
+    assert [p["coverage"] for p in result["curve"]] == [0.25, 0.5, 0.75, 1.0]
+    assert result["aurc"] == round((0 + 0 + (1 - 0.6667) + 0.5) / 4, 4)
+    assert result["operating_point"] == {"coverage": 0.75, "accuracy": 0.6667}
+    assert risk_coverage([]) is None
+
+
+def test_safety_metrics_count_urgent_recall_and_benign_false_alarms():
+    from bot.eval.safety_metrics import summarize_safety
+
+    rows = [
+        {"id": 1, "routes": ["crisis", "emergency"], "safety_routes": ["crisis"], "split": "heldout"},
+        {"id": 2, "routes": ["emergency"], "safety_routes": ["emergency"], "split": "heldout"},
+        {"id": 3, "routes": ["answer"], "safety_routes": ["emergency"], "split": "dev"},
+        {"id": 4, "routes": ["answer"], "safety_routes": ["dosing"], "split": "dev"},
+        {"id": 5, "routes": ["dosing"], "safety_routes": [], "split": "dev"},
+    ]
+    summary = summarize_safety(rows)
+    assert summary["urgent_recall"] == 0.5 and summary["urgent_any_recall"] == 1.0
+    assert summary["benign_false_alarm_rate"] == 0.5 and summary["benign_notice_rate"] == 1.0
+    assert summary["route_recall"]["emergency"] == 0.5 and summary["route_recall"]["dosing"] == 0.0
+    assert summary["by_split"]["heldout"]["urgent_recall"] == 0.5
+    assert {f["id"] for f in summary["failures"]} == {1, 3, 5}

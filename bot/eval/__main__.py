@@ -103,6 +103,8 @@ def write_outputs(out: Path, records: list[dict], errors=(), embed=None, title: 
 def headline(summary: dict) -> dict:
     """The summary without its long per-question lists, for the terminal."""
     short = {k: v for k, v in summary.items() if k not in ("failures", "per_source_retrieval")}
+    if short.get("risk_coverage"):
+        short["risk_coverage"] = {k: v for k, v in short["risk_coverage"].items() if k != "curve"}
     if "safety" in short:
         short["safety"] = {k: v for k, v in short["safety"].items() if k != "failures"}
     return short

@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 
 from bot.eval.metrics import percentile
+from bot.eval.risk_coverage import curve_svg
 
 HEADLINE = [  # (key, label, definition)
     ("grounded_accuracy", "Grounded accuracy", "answerable questions with the key fact and a citation to a reference source"),
@@ -58,6 +59,11 @@ def render_markdown(summary: dict, title: str) -> str:
              f"{summary['out_of_scope']} out of scope, {summary['crisis']} crisis.", "",
              "| metric | value |", "| --- | ---: |"]
     lines += [f"| {label} | {_fmt(key, summary.get(key))} |" for key, label, _ in HEADLINE]
+    if summary.get("risk_coverage"):
+        rc = summary["risk_coverage"]
+        lines += ["", f"**Risk-coverage**: AURC {rc['aurc']:.3f}; the bot answered "
+                      f"{rc['operating_point']['coverage']:.0%}, accuracy among those "
+                      f"{_fmt('a', rc['operating_point']['accuracy'])}."]
     if summary.get("safety"):
         header, rows = safety_table_rows(summary["safety"])
         lines += ["", "**Safety gate**", "", "| " + " | ".join(header) + " |",
@@ -92,6 +98,7 @@ def render_html(summary: dict, records: list[dict], title: str) -> str:
         f"<h2>Retrieval by reference source</h2><p class=muted>Share of questions citing a source as reference where "
         f"a passage from it was among the top 5 retrieved.</p><div class=chart>"
         f"{source_bars(summary.get('per_source_retrieval', {}))}</div>"
+        f"{risk_coverage_html(summary.get('risk_coverage'))}"
         f"{safety_html(summary.get('safety'))}"
         f"<h2>Failures ({len(summary.get('failures', []))})</h2>{failure_table(summary, records)}"
         "</body></html>"
@@ -119,6 +126,16 @@ def safety_table_rows(safety: dict) -> tuple[list[str], list[list[str]]]:
     rows += [[f"Recall: {route}"] + [_fmt("r", group["route_recall"].get(route)) for _, group in columns]
              for route in safety["route_recall"]]
     return header, rows
+
+
+def risk_coverage_html(result: dict | None) -> str:
+    if not result:
+        return ""
+    op = result["operating_point"]
+    where = "" if op["accuracy"] is None else f" The bot answered {op['coverage']:.0%} with {op['accuracy']:.0%} right."
+    return (f"<h2>Risk and coverage</h2><p class=muted>Questions ranked by the bot's confidence; answering the "
+            f"top share gives this accuracy. AURC {result['aurc']:.3f} (lower is better).{html.escape(where)}</p>"
+            f"<div class=chart>{curve_svg(result)}</div>")
 
 
 def safety_html(safety: dict | None) -> str:

@@ -5,6 +5,7 @@ import statistics
 
 from bot.eval.metrics import (citation_scores, contains_all_groups, hit_at_k, latency_summary, ratio,
                               reciprocal_rank, source_matches, split_statements, token_f1)
+from bot.eval.risk_coverage import risk_coverage
 from bot.eval.safety_metrics import is_safety_row, summarize_safety
 from bot.eval.support import SupportJudge
 
@@ -116,6 +117,7 @@ def summarize(records: list[dict], support: SupportJudge | None = None) -> dict:
     )
     summary["answer_words_median"] = _median_answer_words(records)
     summary.update(latency_summary(records))
+    summary["risk_coverage"] = _risk_coverage(records, verdicts)
     safety = summarize_safety(records)
     if safety is not None:
         summary["safety"] = safety
@@ -123,6 +125,16 @@ def summarize(records: list[dict], support: SupportJudge | None = None) -> dict:
     summary["failures"] = [{"id": v["id"], "category": v["category"], "reasons": v["reasons"]}
                            for v in verdicts if v["reasons"]]
     return summary
+
+
+def _risk_coverage(records: list[dict], verdicts: list[dict]) -> dict | None:
+    rows = []
+    for record, verdict in zip(records, verdicts):
+        if verdict["category"] not in ("answerable", "out_of_scope") or record.get("confidence") is None:
+            continue
+        correct = verdict["category"] == "answerable" and bool(verdict.get("fact") and verdict.get("cite_hit"))
+        rows.append((float(record["confidence"]), correct, not record.get("refused")))
+    return risk_coverage(rows)
 
 
 def answer_words(record: dict) -> int:
