@@ -27,16 +27,56 @@ def clean_question(raw, max_chars: int) -> str:
     return text
 
 
+ROLE_ALIASES = {"user": "user", "human": "user", "assistant": "assistant", "ai": "assistant", "bot": "assistant"}
+MAX_HISTORY_TURNS = 50
+
+
+def normalize_history(history) -> list[dict[str, str]]:
+    """A conversation as [{"role": "user"|"assistant", "content": str}], from any of the shapes callers use:
+    those dicts, LangChain messages (HumanMessage, AIMessage), role tuples ("human", text), dicts with a
+    LangChain `type`, or [user, assistant] pairs. Anything else raises InvalidQuestionError naming the turn
+    and what is allowed: a turn is never dropped silently, since a lost turn changes what a follow-up means."""
+    if history is None:
+        return []
+    if not isinstance(history, (list, tuple)):
+        raise InvalidQuestionError("The history must be a list of messages.")
+    turns: list[dict[str, str]] = []
+    for number, turn in enumerate(history[-MAX_HISTORY_TURNS:], start=1):
+        turns.extend(_turn(number, turn))
+    return turns
+
+
+def _turn(number: int, turn) -> list[dict[str, str]]:
+    role, content = _role_and_content(turn)
+    if role is None:
+        if isinstance(turn, (list, tuple)) and len(turn) == 2 and all(isinstance(t, (str, type(None))) for t in turn):
+            return [{"role": r, "content": c} for r, c in zip(("user", "assistant"), turn) if c]  # a [user, bot] pair
+        raise InvalidQuestionError(f"History turn {number} is not a message: give {{\"role\": \"user\"|\"assistant\", "
+                                   f"\"content\": text}}, a LangChain message, or a (role, text) pair.")
+    if role not in ROLE_ALIASES:
+        raise InvalidQuestionError(f"History turn {number} has role {role!r}: only user and assistant turns are "
+                                   f"accepted (no system or tool messages).")
+    if not isinstance(content, str):
+        raise InvalidQuestionError(f"History turn {number}: the content must be text.")
+    return [{"role": ROLE_ALIASES[role], "content": content}]
+
+
+def _role_and_content(turn) -> tuple[str | None, object]:
+    message_type = getattr(turn, "type", None)  # LangChain BaseMessage: .type is "human", "ai", "system", ...
+    if isinstance(message_type, str) and hasattr(turn, "content"):
+        return message_type, turn.content
+    if isinstance(turn, dict):
+        role = turn.get("role", turn.get("type"))
+        return (role if isinstance(role, str) else "(missing)"), turn.get("content")
+    if isinstance(turn, (list, tuple)) and len(turn) == 2 and isinstance(turn[0], str) and turn[0].lower() in (
+            *ROLE_ALIASES, "system", "tool", "function", "developer"):
+        return turn[0].lower(), turn[1]
+    return None, None
+
+
 def previous_user_messages(history) -> list[str]:
-    """User turns from a history given as [{"role", "content"}] messages or [user, assistant] pairs."""
-    messages = []
-    for turn in history or []:
-        if isinstance(turn, dict):
-            if turn.get("role") == "user" and isinstance(turn.get("content"), str):
-                messages.append(turn["content"])
-        elif isinstance(turn, (list, tuple)) and turn and isinstance(turn[0], str):
-            messages.append(turn[0])
-    return messages
+    """What the visitor asked earlier in the conversation, oldest first."""
+    return [t["content"] for t in normalize_history(history) if t["role"] == "user"]
 
 
 def follow_up_context(question: str, history) -> str | None:

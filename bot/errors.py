@@ -21,6 +21,6 @@ class IndexUnavailableError(BotError):
     """The index exists but cannot be reached right now (for example the Chroma server is down)."""
 
 
-class InvalidQuestionError(BotError):
+class InvalidQuestionError(BotError, ValueError):
     """The question cannot be answered as given (empty, too long, not text)."""
 

@@ -14,6 +14,7 @@ from collections import OrderedDict
 from dataclasses import replace
 
 import numpy as np
+from bot.features import Candidates
 from bot.lexical import BM25Index, SpellingCorrector
 from bot.schema import Passage, Source
 from bot.text import terms
@@ -40,8 +41,11 @@ class PassageIndex:
         self._sentence_terms: dict[str, list[frozenset[str]]] = {}
         self._context_terms: dict[str, frozenset[str]] = {}
         self._memory: SentenceMatrix | None = None
+        self._multilingual: SentenceMatrix | None = None
         if int(version.info.get("sentences", 0)) <= memory_vector_limit:
-            self._memory = SentenceMatrix.load(store, version, self.passages)
+            self._memory = SentenceMatrix.load(store, version.sentences, self.passages)
+            if version.multilingual is not None:
+                self._multilingual = SentenceMatrix.load(store, version.multilingual, self.passages)
         self._names_of: dict[str, frozenset[str]] = {}
         self._named_in, self._labelled_in = self._source_names(limit=2)
         self.spelling = SpellingCorrector(self.bm25.vocabulary)
@@ -88,6 +92,15 @@ class PassageIndex:
             if position is not None and position not in best:
                 best[position] = 1.0 - float(distance)
         return list(best.items())
+
+    @property
+    def multilingual(self) -> bool:
+        """True when sentences also have multilingual vectors (questions in other languages can be answered)."""
+        return self._multilingual is not None
+
+    def dense_multilingual(self, query_vector: np.ndarray, n: int) -> list[tuple[int, float]]:
+        """Passages ranked by their best sentence under the multilingual model (empty without its vectors)."""
+        return self._multilingual.nearest_passages(query_vector, n) if self._multilingual is not None else []
 
     def lexical(self, query_terms: list[str], n: int) -> list[tuple[int, float]]:
         return self.bm25.search(query_terms, n)
@@ -147,6 +160,22 @@ class PassageIndex:
             self._sentence_terms[passage.id] = cached
         return cached
 
+    def candidates(self, passages: list[Passage], query_terms: list[str]) -> Candidates:
+        """Every sentence of the passages with its vector, terms and context terms, ready to score."""
+        vectors = self.sentence_vectors(passages)
+        kept = [p for p in passages if p.id in vectors]
+        rows = [(position, i) for position, p in enumerate(kept) for i in range(len(p.sentence_spans))]
+        matrix = np.vstack([vectors[p.id] for p in kept]) if kept else np.zeros((0, 384), dtype=np.float32)
+        sentence_terms = [self.sentence_terms(p) for p in kept]
+        context = [self.context_terms(p) for p in kept]
+        bm25 = self.bm25.scores(query_terms)
+        by_passage = [float(bm25[self.position[p.id]]) for p in kept]
+        top = max(by_passage, default=0.0) or 1.0
+        e5 = np.vstack([self._multilingual.of_passage(self.position[p.id]) for p in kept]) \
+            if self._multilingual is not None and kept else None
+        return Candidates(kept, rows, matrix, [sentence_terms[p][i] for p, i in rows], [context[p] for p, _ in rows],
+                          e5_vectors=e5, bm25=[b / top for b in by_passage])
+
     def sentence_vectors(self, passages: list[Passage]) -> dict[str, np.ndarray]:
         """Vectors of every sentence of the given passages, from memory, the cache or one Chroma get."""
         if self._memory is not None:
@@ -175,9 +204,9 @@ class SentenceMatrix:
         self.matrix, self.row_passage, self.starts = matrix, row_passage, starts
 
     @classmethod
-    def load(cls, store: IndexStore, version: IndexVersion, passages: list[Passage]) -> "SentenceMatrix":
+    def load(cls, store: IndexStore, collection, passages: list[Passage]) -> "SentenceMatrix":
         vectors: dict[str, np.ndarray] = {}
-        for ids, _, _, embeddings in store.read_all(version.sentences, include=("embeddings",)):
+        for ids, _, _, embeddings in store.read_all(collection, include=("embeddings",)):
             vectors.update(zip(ids, np.asarray(embeddings, dtype=np.float32)))
         rows, row_passage, starts = [], [], [0]
         for position, passage in enumerate(passages):
@@ -238,10 +267,16 @@ def reciprocal_rank_fusion(rankings: list[list[int]], k: int = 60) -> list[tuple
 
 
 def hybrid_search(index: PassageIndex, query_vector: np.ndarray, query_terms: list[str], k: int,
-                  candidates: int = 20, rrf_k: int = 60, named: frozenset[str] = frozenset()) -> list[Passage]:
+                  candidates: int = 20, rrf_k: int = 60, named: frozenset[str] = frozenset(),
+                  multilingual_vector: np.ndarray | None = None) -> list[Passage]:
     """Fuse a dense ranking (each passage by its best-matching sentence vector) with BM25 by RRF; when the
-    question names sources, their passages join the fused top k (they are what it asks about)."""
-    dense = [pos for pos, _ in index.dense_sentences(query_vector, 3 * candidates)[:candidates]]
+    question names sources, their passages join the fused top k (they are what it asks about). With a
+    `multilingual_vector` (a question not in English) the dense ranking is the multilingual model's."""
+    if multilingual_vector is not None and index.multilingual:
+        ranked = index.dense_multilingual(multilingual_vector, 3 * candidates)
+    else:
+        ranked = index.dense_sentences(query_vector, 3 * candidates)
+    dense = [pos for pos, _ in ranked[:candidates]]
     lexical = [pos for pos, _ in index.lexical(query_terms, candidates)]
     fused = reciprocal_rank_fusion([dense, lexical], rrf_k)
     chosen = fused[:k]

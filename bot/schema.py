@@ -58,6 +58,7 @@ class AnswerSentence:
     start: int
     end: int
     score: float = 0.0
+    emphasis: bool = False  # carries the answer (the rest of its span is context it leans on)
 
 
 @dataclass(frozen=True)
@@ -73,6 +74,7 @@ class Citation:
     passage_text: str = ""
     passage_start: int = 0
     spans: tuple[tuple[int, int], ...] = ()  # exactly the quoted sentences, for highlighting
+    emphasis: tuple[tuple[int, int], ...] = ()  # the quoted sentences that carry the answer
 
 
 @dataclass
@@ -86,7 +88,8 @@ class Answer:
     notices: list[str] = field(default_factory=list)  # safety text shown before the sourced part
     safety_routes: list[str] = field(default_factory=list)  # every safety route whose notice is shown
     disclaimer: str = ""
-    confidence: float = 0.0
+    confidence: float = 0.0  # calibrated probability that the quoted spans answer the question
+    language: str = "en"  # of the visitor's message; notices and refusals are in it, quotes stay in English
 
     def to_record(self) -> dict:
         """The results-line / API shape (without id, question and latency, which the caller adds)."""
@@ -96,7 +99,8 @@ class Answer:
             "route": self.route,
             "citations": [
                 {"n": c.n, "title": c.title, "url": c.url, "quote": c.quote, "passage_id": c.passage_id,
-                 "start": c.start, "end": c.end, "passage": c.passage_text}
+                 "start": c.start, "end": c.end, "passage": c.passage_text,
+                 "emphasis": [list(span) for span in c.emphasis]}
                 for c in self.citations
             ],
             "contexts": [p.text for p in self.passages],
@@ -105,4 +109,6 @@ class Answer:
             "notices": list(self.notices),
             "safety_routes": list(self.safety_routes),
             "disclaimer": self.disclaimer,
+            "confidence": self.confidence,
+            "language": self.language,
         }

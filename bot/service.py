@@ -6,7 +6,6 @@ ingest` publishes a newer index (checked at most every `index_refresh_seconds`).
 from __future__ import annotations
 
 import logging
-import re
 import threading
 import time
 from collections import OrderedDict
@@ -14,33 +13,36 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from bot.compose import compose_answer
-from bot.conversation import clean_question, follow_up_context
+from bot.compose import Composition, compose_answer
+from bot.evidence import Evidence, build_evidence, masked_question
+from bot.conversation import clean_question, follow_up_context, normalize_history
 from bot.errors import BotError, IndexMissingError, IndexUnavailableError, InvalidQuestionError
+from bot.question import shape_of
 from bot.retrieval import PassageIndex, hybrid_search
-from bot.safety import check_message
+from bot.safety import SafetyCheck, SafetyGate, default_gate
+from bot.safety.language import detect_language
+from bot.safety.patterns import speaks_of_combining
+from bot.safety.notices import DISCLAIMER, NO_COMBINATION_EVIDENCE, REFUSAL, SOURCES_IN_ENGLISH, localized
 from bot.schema import Answer, Passage
+from bot.scoring import ANSWER_MODEL_FILE, AnswerModel
 from bot.settings import Settings
-from bot.text import key_terms, normalize_question, source_descriptors, stem, terms
-from ingest.embedding import Embedder, SentenceTransformerEmbedder
+from bot.text import source_descriptors, stem, terms
+from ingest.embedding import Embedder, SentenceTransformerEmbedder, bundled_embedder, multilingual_embedder
 from ingest.store import IndexStore
 
 log = logging.getLogger("bot")
 
-REFUSAL = ("I couldn't find an answer to that in my sources, so I won't guess. I can answer questions about "
-           "baclofen: what it is used for and how it works, its side effects and addiction potential, and the "
-           "research on baclofen for alcohol, opioid and cocaine addiction.")
-DISCLAIMER = "Educational information from the cited sources, not medical advice."
 WARM_UP_QUESTIONS = ("What is baclofen?", "Can baclofen treat migraine headaches?",
                      "How many patients were randomized in the ALPADIR study, and what dose did they take?")
 
 
 class Bot:
     def __init__(self, settings: Settings | None = None, *, embedder: Embedder | None = None,
-                 store: IndexStore | None = None):
+                 store: IndexStore | None = None, gate: SafetyGate | None = None,
+                 answer_model: AnswerModel | None = None):
         self.settings = settings or Settings.from_env()
-        self.embedder = embedder or SentenceTransformerEmbedder(self.settings.embed_model,
-                                                                self.settings.embed_batch_size)
+        self.embedder = embedder or (SentenceTransformerEmbedder(self.settings.embed_model, self.settings.embed_batch_size)
+                                     if self.settings.embed_model else bundled_embedder())
         getattr(self.embedder, "set_threads", lambda threads: None)(self.settings.query_threads)
         self._store = store
         self._index: PassageIndex | None = None
@@ -48,6 +50,8 @@ class Bot:
         self._lock = threading.Lock()
         self._query_vectors: OrderedDict[str, np.ndarray] = OrderedDict()
         self._cache_lock = threading.Lock()
+        self.gate = gate or default_gate()
+        self._answer_model = answer_model
 
     # --- the index -----------------------------------------------------------------------------
     @property
@@ -109,27 +113,42 @@ class Bot:
                         self._query_vectors.popitem(last=False)
         return vector
 
+    def embed_texts(self, texts: list[str]) -> list[np.ndarray]:
+        """Vectors for several texts (a question and its parts) in one forward pass, through the cache."""
+        keys = [t.strip().lower() for t in texts]
+        missing = [t for t, k in zip(texts, keys) if k not in self._query_vectors]
+        if len(missing) == 1:
+            self.embed_query(missing[0])
+        elif missing:
+            vectors = self.embedder.embed(missing)
+            with self._cache_lock:
+                for text, vector in zip(missing, vectors):
+                    self._query_vectors[text.strip().lower()] = vector
+        return [self._query_vectors.get(k) if k in self._query_vectors else self.embed_query(t)
+                for t, k in zip(texts, keys)]
+
     def _query(self, index: PassageIndex, question: str, history) -> Query:
         earlier = follow_up_context(question, history)
         correct = index.spelling.correct
-        terms_now = [correct(t) for t in dict.fromkeys(terms(normalize_question(question)))]
-        terms_then = [correct(t) for t in dict.fromkeys(terms(normalize_question(earlier)))] if earlier else []
+        terms_now = [correct(t) for t in dict.fromkeys(terms(question))]
+        terms_then = [correct(t) for t in dict.fromkeys(terms(earlier))] if earlier else []
         named = index.named_sources(terms_now, [correct(t) for t in source_descriptors(question)])
         from_context = not named[0] and bool(terms_then)
         if from_context:
             named = index.named_sources(terms_then, [correct(t) for t in source_descriptors(earlier)])
-        key = {correct(t): word for t, word in key_terms(question).items()}
-        return Query(question, list(dict.fromkeys(terms_now + terms_then)), key, named,
+        return Query(question, list(dict.fromkeys(terms_now + terms_then)), named,
                      from_context=from_context and bool(named[0]))
 
-    def _search(self, question: str, history, k: int) -> tuple[list[Passage], np.ndarray, PassageIndex, Query]:
-        vector = self.embed_query(question)
+    def _search(self, question: str, history, k: int, vector: np.ndarray | None = None,
+                multilingual_vector: np.ndarray | None = None) -> tuple[list[Passage], np.ndarray, PassageIndex, Query]:
+        vector = self.embed_query(question) if vector is None else vector
         for attempt in (1, 2):
             index = self.index(force_check=attempt == 2)
             query = self._query(index, question, history)
             try:
                 passages = hybrid_search(index, vector, query.search_terms, k, self.settings.retrieve_candidates,
-                                         self.settings.rrf_k, named=query.named[0])
+                                         self.settings.rrf_k, named=query.named[0],
+                                         multilingual_vector=multilingual_vector)
                 return passages, vector, index, query
             except IndexUnavailableError:
                 raise
@@ -141,53 +160,101 @@ class Bot:
     def retrieve(self, question: str, k: int = 5, history=None) -> list[Passage]:
         return self._search(clean_question(question, self.settings.max_question_chars), history, k)[0]
 
+    @property
+    def answer_model(self) -> AnswerModel:
+        if self._answer_model is None:
+            self._answer_model = AnswerModel.load(self.settings.answer_model_path or ANSWER_MODEL_FILE)
+        return self._answer_model
+
+    @property
+    def shares_gate_model(self) -> bool:
+        """True when the bot embeds questions with the same MiniLM the safety classifier reads."""
+        return not self.settings.embed_model and isinstance(self.embedder, SentenceTransformerEmbedder)
+
+    def multilingual_vector(self, text: str, safety: SafetyCheck | None = None) -> np.ndarray | None:
+        """The question's multilingual embedding: the safety gate's when it made one, else computed here
+        (only when the index has multilingual vectors to compare it with)."""
+        if safety is not None and safety.vector is not None:
+            return safety.vector
+        if not self.settings.multilingual:
+            return None
+        return multilingual_embedder().embed_query(text)
+
+    def evidence(self, question: str, history=None, safety: SafetyCheck | None = None,
+                 passage_ids: list[str] | None = None) -> tuple[Evidence, list[Passage]]:
+        """Everything the composer needs for one question: the question's signals and the candidate sentences
+        (from the retrieved passages, or from `passage_ids` when a caller retrieved them already). The question,
+        its parts and its words-the-sources-know are embedded in one batch."""
+        shape = shape_of(question)
+        masked = masked_question(self.index(), shape.scoring_text)
+        texts = [shape.scoring_text, *(shape.parts if len(shape.parts) > 1 else ()), *([masked] if masked else [])]
+        vectors = self.embed_texts(texts)
+        masked_vector = vectors.pop() if masked else None
+        e5_vector = self.multilingual_vector(question, safety)
+        if passage_ids is None:
+            language = safety.language if safety is not None else detect_language(question)
+            passages, _, index, query = self._search(
+                shape.scoring_text, history, self.settings.answer_passages, vectors[0],
+                multilingual_vector=e5_vector if language != "en" else None)
+        else:
+            index = self.index()
+            query = self._query(index, shape.scoring_text, history)
+            passages = [index.passages[index.position[pid]] for pid in passage_ids if pid in index.position]
+        evidence = build_evidence(index, shape, query.named[0], query.search_terms, passages, vectors, e5_vector,
+                                  masked_vector)
+        return evidence, passages
+
     def answer(self, question, history=None) -> Answer:
+        """A grounded, cited Answer (or a refusal, or safety notices first) for one question."""
+        return self._answer(question, history)
+
+    def answer_from_passages(self, question, history, passage_ids: list[str]) -> Answer:
+        """The same, composed from passages the caller retrieved (the LangChain chain's compose step)."""
+        return self._answer(question, history, passage_ids)
+
+    def _answer(self, question, history, passage_ids: list[str] | None = None) -> Answer:
         try:
             text = clean_question(question, self.settings.max_question_chars)
+            history = normalize_history(history)
         except InvalidQuestionError as exc:
             return Answer(text=str(exc), refused=True, route="invalid")
-        safety = check_message(text)
-        passages, vector, index, query = self._search(text, history, self.settings.answer_passages)
-        composition = compose_answer(
-            text, vector, query.key_terms, passages, index.sentence_vectors(passages), index.bm25.idf, query.named,
-            index.context_terms, index.sentence_terms,
-            min_score=self.settings.min_answer_score - (self.settings.follow_up_relief if query.from_context else 0.0),
-            min_coverage=self.settings.min_coverage,
-            max_unknown=self.settings.max_unknown_share, max_sentences=self.settings.max_answer_sentences,
-            margin=self.settings.sentence_margin)
-        return _assemble(safety, composition, passages)
+        safety = self.gate.check(text, minilm_vector=self.embed_query(text) if self.shares_gate_model else None)
+        evidence, passages = self.evidence(text, history, safety, passage_ids)
+        composition = compose_answer(evidence, self.answer_model.for_language(safety.language))
+        return assemble(text, safety, composition, passages)
 
 
 @dataclass(frozen=True)
 class Query:
-    """A question ready to search with: what to score, which terms to match, which sources it is about."""
+    """A question ready to search with: which terms to match, which sources it is about."""
 
     text: str
     search_terms: list[str]  # BM25 terms, including the earlier question's for a follow-up
-    key_terms: dict[str, str]  # stem -> word, for scoring and the answerability check
     named: tuple[frozenset[str], frozenset[str]]  # (doc ids the conversation singles out, the terms naming them)
     from_context: bool = False  # the sources were named by an earlier question, not this one
 
 
-INTERACTION_EVIDENCE = re.compile(r"\b(interact\w*|combin\w*|mix\w*|together|concurrent\w*|at the same time)\b",
-                                  re.IGNORECASE)
-
-
-def _assemble(safety, composition, passages: list[Passage]) -> Answer:
-    if safety.route == "interaction" and composition and not INTERACTION_EVIDENCE.search(composition.text):
-        composition = None  # sources that never speak of combining drugs cannot answer "can I mix them?"
+def assemble(question: str, safety: SafetyCheck, composition: Composition | None, passages: list[Passage]) -> Answer:
+    """The Answer a visitor sees: notices first, then the quoted spans or a refusal, in the visitor's language."""
+    language = safety.language
     notices = list(safety.notices)
+    interaction = "interaction" in safety.routes
+    if interaction and composition and not speaks_of_combining(question, composition.text):
+        composition = None  # sources that never speak of combining drugs cannot answer "can I mix them?"
     route = safety.route
-    if composition is None:
-        body = "" if safety.urgent else REFUSAL
+    common = dict(passages=passages, route=route, notices=notices, safety_routes=list(safety.routes),
+                  language=language)
+    if composition is None or not composition.answered:
+        body = "" if safety.urgent else localized(NO_COMBINATION_EVIDENCE if interaction else REFUSAL, language)
         text = "\n\n".join(notices + ([body] if body else []))
-        return Answer(text=text, refused=True, passages=passages, route=route if route != "answer" else "refused",
-                      notices=notices, safety_routes=list(safety.routes), disclaimer="" if safety.urgent else DISCLAIMER)
-    text = "\n\n".join(notices + [composition.text])
-    return Answer(text=text, citations=composition.citations, refused=False, passages=passages,
-                  sentences=composition.sentences, route=route, notices=notices,
-                  safety_routes=list(safety.routes), disclaimer=DISCLAIMER,
-                  confidence=round(composition.confidence, 4))
+        return Answer(text=text, refused=True, disclaimer="" if safety.urgent else localized(DISCLAIMER, language),
+                      confidence=round(composition.confidence, 4) if composition else 0.0,
+                      **{**common, "route": route if route != "answer" else "refused"})
+    lead = localized(SOURCES_IN_ENGLISH, language)
+    text = "\n\n".join(notices + ([lead] if lead else []) + [composition.text])
+    return Answer(text=text, citations=composition.citations, refused=False, sentences=composition.sentences,
+                  disclaimer=localized(DISCLAIMER, language), confidence=round(composition.confidence, 4),
+                  **common)
 
 
 _default: Bot | None = None

@@ -74,7 +74,7 @@ def isolated_state(tmp_path, monkeypatch):
 def settings(tmp_path):
     from bot.settings import Settings
 
-    return Settings.from_env(data_dir=tmp_path / "data", index_refresh_seconds=0.0)
+    return Settings.from_env(data_dir=tmp_path / "data", index_refresh_seconds=0.0, multilingual=False)
 
 
 @pytest.fixture
@@ -110,7 +110,8 @@ def fake_corpus_settings(tmp_path_factory):
     from bot.settings import Settings
     from ingest.pipeline import ingest_corpus
 
-    settings = Settings(data_dir=tmp_path_factory.mktemp("fake-corpus") / "data", index_refresh_seconds=0.0)
+    settings = Settings(data_dir=tmp_path_factory.mktemp("fake-corpus") / "data", index_refresh_seconds=0.0,
+                        multilingual=False)
     ingest_corpus(settings, CORPUS, embedder=FakeEmbedder(), progress=False)
     return settings
 
@@ -124,28 +125,42 @@ def corpus_bot(fake_corpus_settings):
 
 
 def assert_grounded(answer, index) -> None:
-    """The invariant: every answer sentence is a verbatim span of the passage its [n] cites, every marker
-    resolves to a citation, and every link is a corpus URL."""
+    """The invariant: every statement of an answer (the text before a run of [n] markers, notices left out)
+    is a verbatim slice of the passage each of its markers cites; every marker resolves to a citation, every
+    sentence and emphasized sentence lies inside its citation's quoted spans, and every link is a corpus URL."""
     import re
+
+    from bot.eval.metrics import split_statements
 
     by_n = {c.n: c for c in answer.citations}
     corpus_urls = {s.url for s in index.sources.values()}
     assert set(by_n) == set(range(1, len(by_n) + 1))
     for n in map(int, re.findall(r"\[(\d+)\]", answer.text)):
         assert n in by_n, f"marker [{n}] does not resolve"
+    body = answer.text
+    for extra in answer.notices:
+        body = body.replace(extra, "")
+    statements = [s for s in split_statements(body) if s[1]]
+    for statement, numbers in statements:
+        for n in numbers:
+            passage = index.passages[index.position[by_n[n].passage_id]]
+            assert statement in passage.text, f"statement not verbatim in passage [{n}]: {statement!r}"
     for sentence in answer.sentences:
         citation = by_n[sentence.n]
         passage = index.passages[index.position[citation.passage_id]]
         assert sentence.passage_id == citation.passage_id
         assert passage.text[sentence.start - passage.start:sentence.end - passage.start] == sentence.text
-        assert f"{sentence.text} [{sentence.n}]" in answer.text
+        assert sentence.text in answer.text
         assert (sentence.start, sentence.end) in citation.spans
     for citation in answer.citations:
         passage = index.passages[index.position[citation.passage_id]]
         assert citation.url in corpus_urls and citation.url == passage.url and citation.title == passage.title
         assert passage.text[citation.start - passage.start:citation.end - passage.start] == citation.quote
+        assert set(citation.emphasis) <= set(citation.spans)
     if answer.refused:
         assert not answer.citations and not answer.sentences
+    else:
+        assert statements, "an answer that is not a refusal quotes something"
 
 
 # --- slow: real parts ------------------------------------------------------------------------------

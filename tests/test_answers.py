@@ -4,7 +4,11 @@ import json
 import pytest
 from hypothesis import HealthCheck, given, settings as hsettings, strategies as st
 
-from bot.safety import CRISIS_NOTICE, DOSING_NOTICE, EMERGENCY_NOTICE, TREATMENT_NOTICE, check_message
+from bot.safety import check_message
+from bot.safety.notices import NOTICES
+
+CRISIS_NOTICE, EMERGENCY_NOTICE = NOTICES["crisis"]["en"], NOTICES["emergency"]["en"]
+DOSING_NOTICE, TREATMENT_NOTICE = NOTICES["dosing"]["en"], NOTICES["treatment"]["en"]
 from conftest import DEV_QA, TUNING_QA, assert_grounded
 
 VOCABULARY = ("baclofen alcohol craving dose ALPADIR BACLAD cirrhosis opioid cocaine methadone withdrawal seizures "
@@ -19,7 +23,13 @@ QUESTIONS = st.builds(lambda words, end: " ".join(words) + end, st.lists(st.samp
 def test_every_answer_sentence_is_a_verbatim_span_of_its_cited_passage(corpus_bot, question):
     answer = corpus_bot.answer(question)
     assert_grounded(answer, corpus_bot.index())
-    assert answer.refused or 1 <= len(answer.sentences) <= corpus_bot.settings.max_answer_sentences + 2
+    if not answer.refused:
+        assert answer.sentences and any(s.emphasis for s in answer.sentences)
+        for sentence in answer.sentences:
+            citation = next(c for c in answer.citations if c.n == sentence.n)
+            assert (sentence.start, sentence.end) in citation.spans
+            if sentence.emphasis:
+                assert (sentence.start, sentence.end) in citation.emphasis
 
 
 @pytest.mark.parametrize("message", [
@@ -39,7 +49,7 @@ def test_self_harm_messages_get_988_and_911_first(corpus_bot, message):
 ])
 def test_emergencies_get_911_and_poison_control_first(corpus_bot, message):
     answer = corpus_bot.answer(message)
-    assert answer.route == "emergency" and answer.text.startswith(EMERGENCY_NOTICE)
+    assert answer.route == "emergency" and answer.text.startswith(EMERGENCY_NOTICE) and "emergency" in answer.safety_routes
     assert "911" in answer.text and "1-800-222-1222" in answer.text
 
 
@@ -79,7 +89,7 @@ def test_answers_carry_the_disclaimer_but_crisis_replies_do_not_bury_it(corpus_b
 def test_answer_runnable_and_retriever_work_in_langchain(corpus_bot):
     from bot.integrations import answer_runnable
 
-    answer = answer_runnable(corpus_bot).invoke({"question": "What was the target dose in ALPADIR?"})
+    answer = answer_runnable(corpus_bot, output="answer").invoke({"question": "What was the target dose in ALPADIR?"})
     assert not answer.refused and "180 mg" in answer.text
 
 

@@ -1,0 +1,47 @@
+"""Signals for one decision: do the chosen spans answer the question, or should the bot say it can't?
+
+Question-level, all general: how well the best sentence scored (for the question and for its weakest part),
+how close it is in meaning, how much of the question's term weight the chosen spans hold, how much of that
+weight is in words no source uses, weighted by how rare each word is in English (a missing "migraine" says
+more than a missing "kind"), how much of the question's meaning those words carry (`unknown_centrality`:
+1 - cosine of the question with and without them; "kind" carries little, "autism" the whole topic), and
+whether they bring the question closer to the best sentences or push it away (`unknown_support`: "sleepy"
+moves it towards "drowsiness", "autism" away from everything). A logistic model fitted on answerable and out-of-scope
+questions turns them into a probability; its threshold is picked on held-out predictions (`python -m bot.fit`).
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+ANSWERABILITY_FEATURES = (
+    "bias", "best", "best_logit", "weakest_part", "dense_best", "e5_best", "coverage", "coverage_context",
+    "unknown_share", "unknown_rarity", "unknown_count", "unknown_support", "unknown_support_x_share",
+    "unknown_centrality", "unknown_recovery", "unknown_centrality_x_support", "known_terms", "named_match",
+    "named_miss", "parts",
+)
+
+
+def _logit(p: float) -> float:
+    p = min(max(p, 1e-4), 1 - 1e-4)
+    return math.log(p / (1 - p))
+
+
+def answerability_features(*, best: float, weakest_part: float, dense_best: float, e5_best: float,
+                           coverage: float, coverage_context: float, unknown_share: float,
+                           unknown_rarity: float, unknown_count: int, unknown_support: float,
+                           unknown_centrality: float, known_terms: int, named: bool,
+                           named_match: bool, parts: int) -> np.ndarray:
+    values = {
+        "bias": 1.0, "best": best, "best_logit": _logit(best), "weakest_part": weakest_part,
+        "dense_best": dense_best, "e5_best": e5_best, "coverage": coverage, "coverage_context": coverage_context,
+        "unknown_share": unknown_share, "unknown_rarity": unknown_rarity, "unknown_count": float(unknown_count),
+        "unknown_support": unknown_support, "unknown_support_x_share": unknown_support * unknown_share,
+        "unknown_centrality": unknown_centrality,
+        "unknown_recovery": max(-3.0, min(3.0, unknown_support / max(unknown_centrality, 0.02))),
+        "unknown_centrality_x_support": unknown_centrality * unknown_support,
+        "known_terms": math.log1p(known_terms), "named_match": float(named and named_match),
+        "named_miss": float(named and not named_match), "parts": float(parts),
+    }
+    return np.array([values[name] for name in ANSWERABILITY_FEATURES], dtype=np.float32)
