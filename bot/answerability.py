@@ -16,7 +16,7 @@ import math
 import numpy as np
 
 ANSWERABILITY_FEATURES = (
-    "bias", "best", "best_logit", "weakest_part", "dense_best", "e5_best", "coverage", "coverage_context",
+    "bias", "best", "best_logit", "weakest_part", "dense_best", "e5_best", "e5_margin", "coverage", "coverage_context",
     "unknown_share", "unknown_rarity", "unknown_count", "unknown_support", "unknown_support_x_share",
     "unknown_centrality", "unknown_recovery", "unknown_centrality_x_support", "known_terms", "named_match",
     "named_miss", "parts",
@@ -28,14 +28,15 @@ def _logit(p: float) -> float:
     return math.log(p / (1 - p))
 
 
-def answerability_features(*, best: float, weakest_part: float, dense_best: float, e5_best: float,
+def answerability_features(*, best: float, weakest_part: float, dense_best: float, e5_best: float, e5_margin: float,
                            coverage: float, coverage_context: float, unknown_share: float,
                            unknown_rarity: float, unknown_count: int, unknown_support: float,
                            unknown_centrality: float, known_terms: int, named: bool,
                            named_match: bool, parts: int) -> np.ndarray:
     values = {
         "bias": 1.0, "best": best, "best_logit": _logit(best), "weakest_part": weakest_part,
-        "dense_best": dense_best, "e5_best": e5_best, "coverage": coverage, "coverage_context": coverage_context,
+        "dense_best": dense_best, "e5_best": e5_best, "e5_margin": e5_margin, "coverage": coverage,
+        "coverage_context": coverage_context,
         "unknown_share": unknown_share, "unknown_rarity": unknown_rarity, "unknown_count": float(unknown_count),
         "unknown_support": unknown_support, "unknown_support_x_share": unknown_support * unknown_share,
         "unknown_centrality": unknown_centrality,
