@@ -17,7 +17,7 @@ from bot.compose import Composition, compose_answer
 from bot.evidence import Evidence, build_evidence, masked_question
 from bot.conversation import clean_question, follow_up_context, normalize_history
 from bot.errors import BotError, IndexMissingError, IndexUnavailableError, InvalidQuestionError
-from bot.question import shape_of
+from bot.question import QuestionShape, shape_of
 from bot.retrieval import PassageIndex, hybrid_search
 from bot.safety import SafetyCheck, SafetyGate, default_gate
 from bot.safety.language import detect_language
@@ -42,7 +42,7 @@ class Bot:
                  answer_model: AnswerModel | None = None):
         self.settings = settings or Settings.from_env()
         self.embedder = embedder or (SentenceTransformerEmbedder(self.settings.embed_model, self.settings.embed_batch_size)
-                                     if self.settings.embed_model else bundled_embedder())
+                                     if self.settings.embed_model else bundled_embedder(self.settings.model_cache_dir / "onnx"))
         getattr(self.embedder, "set_threads", lambda threads: None)(self.settings.query_threads)
         self._store = store
         self._index: PassageIndex | None = None
@@ -120,7 +120,8 @@ class Bot:
         if len(missing) == 1:
             self.embed_query(missing[0])
         elif missing:
-            vectors = self.embedder.embed(missing)
+            embed_few = getattr(self.embedder, "embed_few", self.embedder.embed)
+            vectors = embed_few(missing)
             with self._cache_lock:
                 for text, vector in zip(missing, vectors):
                     self._query_vectors[text.strip().lower()] = vector
@@ -180,14 +181,20 @@ class Bot:
             return None
         return multilingual_embedder().embed_query(text)
 
+    def question_texts(self, question: str) -> tuple[QuestionShape, list[str], str]:
+        """The question's shape and the texts the composer embeds for it: the scoring text, its parts when
+        there are several, and (last) the question reduced to words the sources know, when that differs."""
+        shape = shape_of(question)
+        masked = masked_question(self.index(), shape.scoring_text)
+        texts = [shape.scoring_text, *(shape.parts if len(shape.parts) > 1 else ()), *([masked] if masked else [])]
+        return shape, texts, masked
+
     def evidence(self, question: str, history=None, safety: SafetyCheck | None = None,
                  passage_ids: list[str] | None = None) -> tuple[Evidence, list[Passage]]:
         """Everything the composer needs for one question: the question's signals and the candidate sentences
         (from the retrieved passages, or from `passage_ids` when a caller retrieved them already). The question,
         its parts and its words-the-sources-know are embedded in one batch."""
-        shape = shape_of(question)
-        masked = masked_question(self.index(), shape.scoring_text)
-        texts = [shape.scoring_text, *(shape.parts if len(shape.parts) > 1 else ()), *([masked] if masked else [])]
+        shape, texts, masked = self.question_texts(question)
         vectors = self.embed_texts(texts)
         masked_vector = vectors.pop() if masked else None
         e5_vector = self.multilingual_vector(question, safety)
@@ -218,7 +225,10 @@ class Bot:
             history = normalize_history(history)
         except InvalidQuestionError as exc:
             return Answer(text=str(exc), refused=True, route="invalid")
-        safety = self.gate.check(text, minilm_vector=self.embed_query(text) if self.shares_gate_model else None)
+        minilm_vector = None
+        if self.shares_gate_model:  # one forward pass for the message and every text the composer needs
+            minilm_vector = self.embed_texts([text, *self.question_texts(text)[1]])[0]
+        safety = self.gate.check(text, minilm_vector=minilm_vector)
         evidence, passages = self.evidence(text, history, safety, passage_ids)
         composition = compose_answer(evidence, self.answer_model.for_language(safety.language))
         return assemble(text, safety, composition, passages)

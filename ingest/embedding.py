@@ -6,8 +6,12 @@ actually embedded (they take ~8 s to import on a 2-core machine), so an unchange
 """
 from __future__ import annotations
 
+import hashlib
+import logging
 import os
 import threading
+import warnings
+from pathlib import Path
 from typing import Protocol, Sequence
 
 import numpy as np
@@ -15,6 +19,7 @@ import numpy as np
 from bot.errors import ConfigError
 
 DEFAULT_MODEL_LABEL = "all-MiniLM-L6-v2"
+log = logging.getLogger(__name__)
 
 
 class Embedder(Protocol):
@@ -41,7 +46,7 @@ def resolve_model_path(model: str) -> str:
 class SentenceTransformerEmbedder:
     """A sentence-transformers model on the CPU, loaded on first use and shared by threads."""
 
-    def __init__(self, model: str = "", batch_size: int = 32):
+    def __init__(self, model: str = "", batch_size: int = 32, onnx_dir: Path | None = None):
         self.name = model or DEFAULT_MODEL_LABEL
         self.dim = 384 if not model else 0  # known for the default; read from the model otherwise
         self._model_path = model
@@ -49,6 +54,8 @@ class SentenceTransformerEmbedder:
         self._model = None
         self._lock = threading.Lock()
         self._forward_lock = threading.Lock()
+        self.onnx_dir = onnx_dir
+        self._onnx: OnnxQueryEncoder | None = None
 
     def _load(self):
         with self._lock:
@@ -66,6 +73,8 @@ class SentenceTransformerEmbedder:
                 except OSError as exc:
                     raise ConfigError(f"Cannot load the embedding model from {path!r}: {exc}") from None
                 self.dim = int(self._model.get_embedding_dimension())
+                if self.onnx_dir is not None:
+                    self._onnx = OnnxQueryEncoder.open(self._model, path, self.onnx_dir)
         return self._model
 
     def embed(self, texts: Sequence[str], progress: bool = False) -> np.ndarray:
@@ -81,6 +90,8 @@ class SentenceTransformerEmbedder:
         Calls are serialized: one forward pass at a time already uses every core, and parallel ones would
         only fight over them."""
         model = self._model or self._load()
+        if self._onnx is not None:
+            return self._onnx.encode([text])[0]
         import torch
 
         with self._forward_lock, torch.inference_mode():
@@ -89,6 +100,13 @@ class SentenceTransformerEmbedder:
             if not any(type(m).__name__ == "Normalize" for m in model):
                 vector = torch.nn.functional.normalize(vector, dim=0)
         return vector.numpy().astype(np.float32)
+
+    def embed_few(self, texts: Sequence[str]) -> np.ndarray:
+        """A handful of short texts (a question and its parts) in one pass: through ONNX Runtime when it is
+        available (the same vectors, about three times faster than torch for one question), else `embed`."""
+        if (self._model or self._load()) is not None and self._onnx is not None and texts:
+            return self._onnx.encode(list(texts))
+        return self.embed(texts)
 
     def set_threads(self, threads: int) -> None:
         """torch intra-op threads for this process (0 leaves the library default)."""
@@ -102,17 +120,95 @@ class SentenceTransformerEmbedder:
         self.embed_one("warm up")
 
 
+class OnnxQueryEncoder:
+    """The loaded sentence-transformers model exported once to ONNX (token embeddings, mean pooling and
+    normalization in one graph) and run with ONNX Runtime. The export is cached per model under `onnx_dir`;
+    when it cannot be made (no `onnx` package, an unusual model), the torch path is used instead."""
+
+    def __init__(self, session, tokenizer, max_length: int):
+        self._session = session
+        self._tokenizer = tokenizer
+        self._max_length = max_length
+        self._inputs = {i.name for i in session.get_inputs()}
+        self._tokenizer_lock = threading.Lock()  # a fast tokenizer is not safe to call from two threads
+
+    @classmethod
+    def open(cls, model, model_path: str, onnx_dir: Path) -> "OnnxQueryEncoder | None":
+        try:
+            import onnxruntime
+
+            target = Path(onnx_dir) / f"{_model_fingerprint(model_path)}.onnx"
+            if not target.exists():
+                _export(model, target)
+            options = onnxruntime.SessionOptions()
+            options.log_severity_level = 3
+            # idle workers must not spin: the multilingual model runs right after on the same cores
+            options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+            session = onnxruntime.InferenceSession(str(target), options, providers=["CPUExecutionProvider"])
+            return cls(session, model.tokenizer, int(model.max_seq_length or 256))
+        except Exception as exc:  # any failure leaves the (slower, identical) torch path in place
+            log.warning("ONNX query encoder unavailable, using torch: %s", exc)
+            return None
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        with self._tokenizer_lock:
+            batch = self._tokenizer(texts, padding=True, truncation=True, max_length=self._max_length,
+                                    return_tensors="np")
+        feed = {name: np.asarray(batch[name], dtype=np.int64) for name in self._inputs}
+        return np.asarray(self._session.run(None, feed)[0], dtype=np.float32)
+
+
+def _model_fingerprint(model_path: str) -> str:
+    """A name for the exported file that changes when the weights do."""
+    files = sorted(Path(model_path).rglob("*.safetensors")) + sorted(Path(model_path).rglob("*.bin"))
+    stamp = "|".join(f"{f.name}:{f.stat().st_size}:{int(f.stat().st_mtime)}" for f in files) or model_path
+    return "minilm-" + hashlib.sha256(stamp.encode()).hexdigest()[:16]
+
+
+def _export(model, target: Path) -> None:
+    import torch
+
+    transformer = model[0].auto_model
+    normalize = any(type(m).__name__ == "Normalize" for m in model)
+
+    class Pooled(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.transformer = transformer
+
+        def forward(self, input_ids, attention_mask, token_type_ids):
+            tokens = self.transformer(input_ids=input_ids, attention_mask=attention_mask,
+                                      token_type_ids=token_type_ids).last_hidden_state
+            mask = attention_mask.unsqueeze(-1).to(tokens.dtype)
+            pooled = (tokens * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
+            return torch.nn.functional.normalize(pooled, dim=-1) if normalize else pooled
+
+    sample = model.tokenizer(["export sample"], return_tensors="pt")
+    names = ["input_ids", "attention_mask", "token_type_ids"]
+    dynamic = {name: {0: "batch", 1: "tokens"} for name in names} | {"vector": {0: "batch"}}
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_suffix(f".{os.getpid()}.part")
+    with torch.inference_mode(False), torch.no_grad(), warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # tracer notes about shapes that the dynamic axes already cover
+        torch.onnx.export(Pooled().eval(), tuple(sample[n] for n in names), str(partial), input_names=names,
+                          output_names=["vector"], dynamic_axes=dynamic, opset_version=17, dynamo=False)
+    partial.replace(target)  # atomic: a concurrent reader sees no file or a whole one
+
+
 _bundled: SentenceTransformerEmbedder | None = None
 _bundled_lock = threading.Lock()
 
 
-def bundled_embedder() -> SentenceTransformerEmbedder:
+def bundled_embedder(onnx_dir: Path | None = None) -> SentenceTransformerEmbedder:
     """The process-wide bundled MiniLM (the safety classifier is fitted on its vectors, whatever model the
-    index uses); a Bot configured with the default model shares it, so it is loaded once."""
+    index uses); a Bot configured with the default model shares it, so it is loaded once. `onnx_dir`, from
+    the first caller that gives one before the model loads, turns on the ONNX query path."""
     global _bundled
     with _bundled_lock:
         if _bundled is None:
             _bundled = SentenceTransformerEmbedder()
+        if onnx_dir is not None and _bundled.onnx_dir is None and _bundled._model is None:
+            _bundled.onnx_dir = onnx_dir
         return _bundled
 
 

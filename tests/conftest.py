@@ -165,10 +165,10 @@ def assert_grounded(answer, index) -> None:
 
 # --- slow: real parts ------------------------------------------------------------------------------
 @pytest.fixture(scope="session")
-def real_embedder():
+def real_embedder(tmp_path_factory):
     from ingest.embedding import SentenceTransformerEmbedder
 
-    embedder = SentenceTransformerEmbedder()
+    embedder = SentenceTransformerEmbedder(onnx_dir=tmp_path_factory.mktemp("onnx"))
     embedder.warm_up()
     return embedder
 

@@ -1,0 +1,29 @@
+"""The query model's ONNX path gives the torch model's vectors, and falls back to torch when it cannot export."""
+import numpy as np
+import pytest
+
+TEXTS = ["baclofen withdrawal symptoms?", "can u get high on it",
+         "What did the French trial with high doses find about heavy drinking days over a whole year?",
+         "¿El baclofeno es adictivo?"]
+
+
+@pytest.mark.slow
+def test_onnx_vectors_match_torch(real_embedder):
+    assert real_embedder._onnx is not None, "the export should work on this machine"
+    fast = real_embedder.embed_few(TEXTS)  # padded batch of different lengths
+    reference = real_embedder.embed(TEXTS)  # sentence-transformers' own encode, through torch
+    assert fast.shape == reference.shape == (len(TEXTS), 384)
+    assert np.allclose((fast * reference).sum(axis=1), 1.0, atol=1e-4)
+    assert np.allclose(real_embedder.embed_one(TEXTS[1]), reference[1], atol=1e-4)
+
+
+@pytest.mark.slow
+def test_unusable_cache_dir_falls_back_to_torch(tmp_path, caplog):
+    from ingest.embedding import SentenceTransformerEmbedder
+
+    blocker = tmp_path / "not-a-dir"
+    blocker.write_text("a file where the cache directory should be")
+    embedder = SentenceTransformerEmbedder(onnx_dir=blocker / "onnx")
+    vector = embedder.embed_one("is baclofen addictive")
+    assert embedder._onnx is None and "using torch" in caplog.text
+    assert vector.shape == (384,) and abs(float(np.linalg.norm(vector)) - 1.0) < 1e-4
