@@ -7,7 +7,6 @@
   python -m bot.eval --compare RUN_A RUN_B      metric deltas and questions that got better or worse
   python -m bot.eval report DIR                 re-score DIR/results.jsonl and rewrite the reports
   python -m bot.eval generate --out set.jsonl   draft a test set from the corpus
-  python -m bot.eval calibrate SET.jsonl        sweep an abstention gate: false vs. correct refusals
 
 Test sets are JSONL or CSV with our columns (question, reference, reference_sources, answerable, kind) or
 Ragas' (user_input, reference, reference_contexts). A row that cannot be read is reported with its line and
@@ -22,13 +21,13 @@ from pathlib import Path
 
 from bot.errors import BotError
 
-SUBCOMMANDS = ("report", "generate", "calibrate")
+SUBCOMMANDS = ("report", "generate")
 
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     if argv and argv[0] in SUBCOMMANDS:
-        return {"report": report_main, "generate": generate_main, "calibrate": calibrate_main}[argv[0]](argv[1:])
+        return {"report": report_main, "generate": generate_main}[argv[0]](argv[1:])
     if "--compare" in argv:
         return compare_main(argv)
     return run_main(argv)
@@ -157,27 +156,6 @@ def generate_main(argv: list[str]) -> int:
     items = draft_items(args.corpus or Settings.from_env().corpus_dir)
     write_items(args.out, items)
     print(f"wrote {len(items)} draft questions to {args.out}")
-    return 0
-
-
-def calibrate_main(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bot.eval calibrate",
-                                     description="Sweep one abstention gate over a test set.")
-    parser.add_argument("test_set", type=Path)
-    parser.add_argument("--param", default="min_answer_score",
-                        choices=["min_answer_score", "max_unknown_share", "min_coverage"])
-    parser.add_argument("--values", default=None, help="comma-separated values (default: a range for the param)")
-    args = parser.parse_args(argv)
-    from bot.eval.calibrate import DEFAULT_VALUES, format_table, sweep
-    from bot.eval.dataset import load_items
-    from bot.service import default_bot
-
-    items, errors = load_items(args.test_set)
-    for error in errors:
-        print(f"{args.test_set}: skipped {error}", file=sys.stderr)
-    values = [float(v) for v in args.values.split(",")] if args.values else DEFAULT_VALUES[args.param]
-    bot = default_bot()
-    print(format_table(sweep(bot, items, args.param, values), args.param, getattr(bot.settings, args.param)))
     return 0
 
 
