@@ -119,3 +119,28 @@ def test_markup_typed_into_the_chat_is_shown_not_run(browser, sites):
     visitor = page.locator(".visitor").last
     assert "<script>" in visitor.inner_text() and visitor.locator("a, img, script").count() == 0
     assert {url.split("/")[2] for url in requests if url.startswith("http")} == {served.url.split("/")[2]}
+
+
+def open_widget(page, site):
+    page.goto(site.url)
+    launcher = page.locator("[data-bot-widget] >> css=button.launcher")
+    launcher.wait_for(timeout=15000)
+    launcher.click()
+    frame = page.frame_locator("[data-bot-widget] >> css=iframe")
+    box = frame.locator("#question textarea")
+    box.wait_for(timeout=30000)
+    return frame, box
+
+
+def test_a_spanish_crisis_message_gets_the_spanish_notice_in_the_widget(browser, sites, tmp_path):
+    _, allowed, _ = sites
+    page = browser.new_page(viewport={"width": 1200, "height": 860})
+    frame, box = open_widget(page, allowed)
+    box.fill("quiero morir, tomé muchas pastillas de baclofeno")
+    box.press("Enter")
+    notice = frame.locator(".notice").first
+    notice.wait_for(timeout=30000)
+    text = frame.locator(".answer").last.inner_text()
+    assert "988" in text and "911" in text
+    assert "llame" in text and "Línea" in text  # the Spanish notice, not the English one
+    page.screenshot(path=str(tmp_path / "widget_spanish_crisis.png"))
