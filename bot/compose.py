@@ -7,7 +7,7 @@
    A span keeps what its sentence leans on (spans.py).
 3. One calibrated decision (answerability.py): the probability that these spans answer the question. Below
    the fitted threshold the bot says it cannot answer.
-4. Spans are grouped by passage, best first, document order within a passage, and each is followed by `[n]`
+4. Spans are grouped by passage, best first, strongest span first within a passage, and each is followed by `[n]`
    for its passage. The sentences that carry the answer are marked for emphasis.
 
 Every word of the text is a verbatim slice of a cited passage, with its document offsets.
@@ -165,15 +165,21 @@ def _emphasized_rows(scores: Scores, anchors: set[int], minimum: float) -> set[i
 
 def render(spans: list[Span], scores: Scores, candidates: Candidates,
            emphasized: set[int]) -> tuple[str, list[AnswerSentence], list[Citation]]:
-    """Spans grouped by passage (best passage first, document order inside), each followed by [n]."""
+    """Spans grouped by passage (best passage first, and inside a passage the strongest span first), each
+    followed by [n]. A citation quotes the stretch of its passage that covers all its spans."""
     row_of = {(candidates.passages[p].id, i): r for r, (p, i) in enumerate(candidates.rows)}
     groups: dict[str, list[Span]] = {}
     for span in spans:
         groups.setdefault(span.passage.id, []).append(span)
     parts, sentences, citations = [], [], []
+    def strength(span: Span) -> float:
+        rows = [row_of.get((span.passage.id, i)) for i in span.indices]
+        return max(float(scores.whole[r]) for r in rows if r is not None) if any(r is not None for r in rows) else 0.0
+
     for n, members in enumerate(groups.values(), start=1):
-        members.sort(key=lambda s: s.first)
+        members.sort(key=lambda s: (-strength(s), s.first))  # the span that answers leads, even if it comes later
         passage = members[0].passage
+        first, last = min(members, key=lambda s: s.start), max(members, key=lambda s: s.end)
         marked = []
         for span in members:
             parts.append(f"{span.text} [{n}]")
@@ -187,8 +193,8 @@ def render(spans: list[Span], scores: Scores, candidates: Candidates,
                                                 emphasis))
         quoted = tuple(passage.sentence_spans[i] for s in members for i in s.indices)
         citations.append(Citation(
-            n=n, title=passage.title, url=passage.url, passage_id=passage.id, start=members[0].start,
-            end=members[-1].end, quote=passage.text[members[0].start - passage.start:members[-1].end - passage.start],
+            n=n, title=passage.title, url=passage.url, passage_id=passage.id, start=first.start,
+            end=last.end, quote=passage.text[first.start - passage.start:last.end - passage.start],
             heading=passage.heading, passage_text=passage.text, passage_start=passage.start, spans=quoted,
             emphasis=tuple(marked)))
     return _join(parts), sentences, citations
