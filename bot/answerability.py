@@ -22,6 +22,16 @@ ANSWERABILITY_FEATURES = (
     "named_miss", "parts",
 )
 
+# The direction each signal can only push, whatever the tuning set says: a better-scoring sentence or more
+# of the question covered never makes an answer less likely; more of the question's meaning in words no source
+# uses never makes it more likely. The fit keeps these signs, so that two correlated signals cannot cancel
+# each other out in a way that fits the tuning questions and no others (unsigned ones are free).
+DIRECTION = {
+    "best": 1, "best_logit": 1, "weakest_part": 1, "dense_best": 1, "e5_best": 1, "e5_margin": 1,
+    "coverage": 1, "coverage_context": 1, "named_match": 1,
+    "unknown_share": -1, "unknown_centrality": -1, "named_miss": -1,
+}
+
 
 def _logit(p: float) -> float:
     p = min(max(p, 1e-4), 1 - 1e-4)

@@ -7,7 +7,8 @@
    A span keeps what its sentence leans on (spans.py).
 3. One calibrated decision (answerability.py): the probability that these spans answer the question. Below
    the fitted threshold the bot says it cannot answer.
-4. Spans are grouped by passage, best first, strongest span first within a passage, and each is followed by `[n]`
+4. Spans are grouped by passage, best first; within a passage the spans that carry the answer come first (in
+   document order), then those kept as context. Each is followed by `[n]`
    for its passage. The sentences that carry the answer are marked for emphasis.
 
 Every word of the text is a verbatim slice of a cited passage, with its document offsets.
@@ -157,27 +158,28 @@ def compose_answer(evidence: Evidence, model: AnswerModel) -> Composition | None
 
 
 def _emphasized_rows(scores: Scores, anchors: set[int], minimum: float) -> set[int]:
-    strong = {int(r) for r in np.flatnonzero(scores.whole >= minimum)}
-    for part in scores.parts:
-        strong.add(int(np.argmax(part)))
-    return anchors | strong
+    """The rows that carry the answer: the best sentence, each further part's best, and any other chosen
+    sentence that scores at least `minimum` (an extra span kept for context is not emphasized)."""
+    carrying = {int(np.argmax(scores.whole))} | {int(np.argmax(part)) for part in scores.parts}
+    return carrying | {row for row in anchors if scores.whole[row] >= minimum}
 
 
 def render(spans: list[Span], scores: Scores, candidates: Candidates,
            emphasized: set[int]) -> tuple[str, list[AnswerSentence], list[Citation]]:
-    """Spans grouped by passage (best passage first, and inside a passage the strongest span first), each
-    followed by [n]. A citation quotes the stretch of its passage that covers all its spans."""
+    """Spans grouped by passage (best passage first; inside a passage the spans that carry the answer first,
+    each group in document order), each followed by [n]. A citation quotes the stretch covering all its spans."""
     row_of = {(candidates.passages[p].id, i): r for r, (p, i) in enumerate(candidates.rows)}
     groups: dict[str, list[Span]] = {}
     for span in spans:
         groups.setdefault(span.passage.id, []).append(span)
     parts, sentences, citations = [], [], []
-    def strength(span: Span) -> float:
-        rows = [row_of.get((span.passage.id, i)) for i in span.indices]
-        return max(float(scores.whole[r]) for r in rows if r is not None) if any(r is not None for r in rows) else 0.0
+
+    def carries_answer(span: Span) -> bool:
+        return any(row_of.get((span.passage.id, i)) in emphasized for i in span.indices)
 
     for n, members in enumerate(groups.values(), start=1):
-        members.sort(key=lambda s: (-strength(s), s.first))  # the span that answers leads, even if it comes later
+        # the spans that carry the answer lead, in document order; spans kept only as context follow
+        members.sort(key=lambda s: (not carries_answer(s), s.first))
         passage = members[0].passage
         first, last = min(members, key=lambda s: s.start), max(members, key=lambda s: s.end)
         marked = []

@@ -26,10 +26,11 @@ import statistics
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
-from bot.answerability import ANSWERABILITY_FEATURES
+from bot.answerability import ANSWERABILITY_FEATURES, DIRECTION
 from bot.compose import Evidence, Scores, answerability_row, choose_spans, render
 from bot.eval.metrics import contains_all_groups, source_matches
 from bot.features import FEATURE_NAMES, sentence_features
@@ -100,11 +101,25 @@ def build_examples(bot, items: list[dict]) -> list[Example]:
     return examples
 
 
-def fit_logistic(x: np.ndarray, y: np.ndarray, c: float, names: tuple[str, ...]) -> LogisticModel:
-    from sklearn.linear_model import LogisticRegression
+def fit_logistic(x: np.ndarray, y: np.ndarray, c: float, names: tuple[str, ...],
+                 direction: dict[str, int] | None = None) -> LogisticModel:
+    """L2-regularized logistic regression (sklearn's objective: ||w||²/2 + C·Σ log loss); with `direction`,
+    a weight may only take its named sign (a bound-constrained fit)."""
+    from scipy.optimize import minimize
 
-    model = LogisticRegression(C=c, max_iter=5000, fit_intercept=False).fit(x, y)
-    return LogisticModel({n: round(float(w), 6) for n, w in zip(names, model.coef_[0]) if abs(w) > 1e-9})
+    x, y = x.astype(np.float64), y.astype(np.float64)
+    sign = direction or {}
+    bounds = [(0.0, None) if sign.get(n) == 1 else (None, 0.0) if sign.get(n) == -1 else (None, None) for n in names]
+
+    def loss(w: np.ndarray):
+        z = x @ w
+        p = 1.0 / (1.0 + np.exp(-z))
+        value = 0.5 * w @ w + c * np.sum(np.logaddexp(0.0, z) - y * z)
+        return value, w + c * (x.T @ (p - y))
+
+    w = minimize(loss, np.zeros(x.shape[1]), jac=True, method="L-BFGS-B", bounds=bounds,
+                 options={"maxiter": 5000}).x
+    return LogisticModel({n: round(float(v), 6) for n, v in zip(names, w, strict=True) if abs(v) > 1e-9})
 
 
 def fit_sentences(examples: list[Example], c: float, names: tuple[str, ...]) -> LogisticModel:
@@ -118,7 +133,7 @@ def fit_sentences(examples: list[Example], c: float, names: tuple[str, ...]) -> 
     a, b = platt(scores, np.concatenate([e.labels for e in trainable]))
     scaled = a * weights
     scaled[names.index("bias")] += b
-    return LogisticModel({n: round(float(w), 6) for n, w in zip(names, scaled) if abs(w) > 1e-9})
+    return LogisticModel({n: round(float(w), 6) for n, w in zip(names, scaled, strict=True) if abs(w) > 1e-9})
 
 
 def fit_ranker(matrices: list[np.ndarray], positives: list[np.ndarray], l2: float) -> np.ndarray:
@@ -126,7 +141,7 @@ def fit_ranker(matrices: list[np.ndarray], positives: list[np.ndarray], l2: floa
 
     def loss(w: np.ndarray):
         total, grad = l2 * w @ w, 2 * l2 * w
-        for x, pos in zip(matrices, positives):
+        for x, pos in zip(matrices, positives, strict=True):
             z = x @ w
             p = np.exp(z - z.max())
             p /= p.sum()
@@ -159,7 +174,7 @@ def out_of_fold_sentences(examples: list[Example], c: float, names: tuple[str, .
 
 
 def top1_accuracy(examples: list[Example], scores: list[Scores]) -> float:
-    graded = [(e, s) for e, s in zip(examples, scores) if e.answerable and e.labels.sum() > 0]
+    graded = [(e, s) for e, s in zip(examples, scores, strict=True) if e.answerable and e.labels.sum() > 0]
     return sum(e.labels[int(np.argmax(s.whole))] > 0 for e, s in graded) / max(1, len(graded))
 
 
@@ -182,7 +197,7 @@ class Outcome:
 def compose_outcomes(examples: list[Example], scores: list[Scores], selection: Selection) -> list[Outcome]:
     """Per question, what the composed answer would be worth, with the given out-of-fold scores."""
     outcomes = []
-    for example, score in zip(examples, scores):
+    for example, score in zip(examples, scores, strict=True):
         candidates = example.evidence.candidates
         if not len(candidates):
             outcomes.append(Outcome(False, 0, 0, 0, None))
@@ -197,7 +212,7 @@ def compose_outcomes(examples: list[Example], scores: list[Scores], selection: S
     return outcomes
 
 
-SELECTION_GRID = {
+SELECTION_GRID: dict[str, tuple[Any, ...]] = {  # Selection field -> values tried
     "part_min": (0.15, 0.3, 0.5),
     "extra_min": (0.05, 0.1, 0.2, 0.35, 0.5),
     "extra_ratio": (0.0, 0.2, 0.4, 0.6),
@@ -217,7 +232,7 @@ def choose_selection(examples: list[Example], scores: list[Scores],
     subset, subset_scores = [examples[i] for i in answerable], [scores[i] for i in answerable]
     best, best_key, report = Selection(), (-1.0, 0.0), {}
     for values in itertools.product(*SELECTION_GRID.values()):
-        selection = Selection(**dict(zip(SELECTION_GRID, values)))
+        selection = Selection(**dict(zip(SELECTION_GRID, values, strict=True)))
         outcomes = compose_outcomes(subset, subset_scores, selection)
         accuracy = sum(o.correct for o in outcomes) / max(1, len(outcomes))
         words = statistics.median(o.words for o in outcomes) if outcomes else 0
@@ -239,11 +254,12 @@ def fit_answerability(rows: np.ndarray, labels: np.ndarray, groups: np.ndarray,
         p = np.zeros(len(labels))
         for fold in range(FOLDS):
             test = groups % FOLDS == fold
-            model = fit_logistic(rows[~test][:, columns], labels[~test], c, names)
+            model = fit_logistic(rows[~test][:, columns], labels[~test], c, names, DIRECTION)
             p[test] = model.probabilities(rows[test], ANSWERABILITY_FEATURES)
         loss = -np.mean(labels * np.log(p + 1e-9) + (1 - labels) * np.log(1 - p + 1e-9))
         if loss < best_loss:
             best_c, best_loss, best_p = c, loss, p
+    assert best_p is not None  # every finite loss beats the initial inf
     return best_c, best_p
 
 
@@ -269,7 +285,8 @@ VARIANTS = {
     "english": (tuple(n for n in FEATURE_NAMES if n not in MULTILINGUAL_SIGNALS),
                 tuple(n for n in ANSWERABILITY_FEATURES if n not in MULTILINGUAL_SIGNALS)),
     "cross_lingual": (tuple(n for n in FEATURE_NAMES if n not in MONOLINGUAL_SENTENCE | ABSOLUTE_SIMILARITY),
-                      tuple(n for n in ANSWERABILITY_FEATURES if n not in MONOLINGUAL_ANSWERABILITY | ABSOLUTE_SIMILARITY)),
+                      tuple(n for n in ANSWERABILITY_FEATURES
+                            if n not in MONOLINGUAL_ANSWERABILITY | ABSOLUTE_SIMILARITY)),
 }
 
 
@@ -281,8 +298,8 @@ def fit_variant(examples: list[Example], sentence_names: tuple[str, ...], answer
     report: dict = {"sentence": {"C": c, "top1_out_of_fold": round(top1_accuracy(examples, scores), 4)}}
     selection, report["selection"] = choose_selection(examples, scores, min_precision)
     outcomes = compose_outcomes(examples, scores, selection)
-    kept = [(e, o) for e, o in zip(examples, outcomes) if o.row is not None]
-    rows = np.vstack([o.row for _, o in kept])
+    kept = [(e, o) for e, o in zip(examples, outcomes, strict=True) if o.row is not None]
+    rows = np.vstack([o.row for _, o in kept if o.row is not None])
     correct = np.array([o.correct for _, o in kept], dtype=np.float32)
     groups = np.array([e.group for e, _ in kept])
     answerable = np.array([e.answerable for e, _ in kept])
@@ -293,11 +310,12 @@ def fit_variant(examples: list[Example], sentence_names: tuple[str, ...], answer
     report["answerability"] = {
         "C": answer_c, "threshold": round(threshold, 4),
         "false_refusals_out_of_fold": round(float((refused & answerable).sum() / max(1, answerable.sum())), 4),
-        "out_of_scope_refused_out_of_fold": round(float((refused & ~answerable).sum() / max(1, (~answerable).sum())), 4),
+        "out_of_scope_refused_out_of_fold": round(float((refused & ~answerable).sum()
+                                                        / max(1, (~answerable).sum())), 4),
         "grounded_out_of_fold": round(float((correct * ~refused)[answerable].mean()), 4),
     }
     columns = [ANSWERABILITY_FEATURES.index(n) for n in answer_names]
-    answerability = fit_logistic(rows[:, columns], labels, answer_c, answer_names)
+    answerability = fit_logistic(rows[:, columns], labels, answer_c, answer_names, DIRECTION)
     return AnswerModel(fit_sentences(examples, c, sentence_names), answerability, round(threshold, 4), selection,
                        report)
 
