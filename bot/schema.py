@@ -6,6 +6,24 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class Route(StrEnum):
+    """Which way a message went. The safety routes come first in what a visitor sees; the others say why
+    there is no sourced answer. A StrEnum, so records and JSON carry the plain value ("crisis")."""
+
+    ANSWER = "answer"
+    REFUSED = "refused"  # the sources do not answer
+    INVALID = "invalid"  # empty, too long, or not text
+    UNAVAILABLE = "unavailable"  # no index, or the store could not be reached
+    RATE_LIMITED = "rate_limited"
+    TIMED_OUT = "timed_out"
+    CRISIS = "crisis"
+    EMERGENCY = "emergency"
+    INTERACTION = "interaction"
+    DOSING = "dosing"
+    TREATMENT = "treatment"
 
 
 @dataclass(frozen=True)
@@ -84,7 +102,7 @@ class Answer:
     refused: bool = False
     passages: list[Passage] = field(default_factory=list)
     sentences: list[AnswerSentence] = field(default_factory=list)
-    route: str = "answer"  # answer | refused | crisis | emergency | dosing | treatment | invalid
+    route: Route = Route.ANSWER
     notices: list[str] = field(default_factory=list)  # safety text shown before the sourced part
     safety_routes: list[str] = field(default_factory=list)  # every safety route whose notice is shown
     disclaimer: str = ""

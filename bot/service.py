@@ -10,20 +10,22 @@ import threading
 import time
 from collections import OrderedDict
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from bot.compose import Composition, compose_answer
-from bot.evidence import Evidence, build_evidence, masked_question
 from bot.conversation import clean_question, follow_up_context, normalize_history
 from bot.errors import BotError, IndexMissingError, IndexUnavailableError, InvalidQuestionError
+from bot.evidence import Evidence, build_evidence, masked_question
 from bot.question import QuestionShape, shape_of
 from bot.retrieval import PassageIndex, hybrid_search
 from bot.safety import SafetyCheck, SafetyGate, default_gate
 from bot.safety.language import detect_language
-from bot.safety.patterns import speaks_of_combining
 from bot.safety.notices import DISCLAIMER, NO_COMBINATION_EVIDENCE, REFUSAL, SOURCES_IN_ENGLISH, localized
-from bot.schema import Answer, Passage
+from bot.safety.patterns import speaks_of_combining
+from bot.schema import Answer, Passage, Route
 from bot.scoring import ANSWER_MODEL_FILE, AnswerModel
 from bot.settings import Settings
 from bot.text import source_descriptors, stem, terms
@@ -41,8 +43,9 @@ class Bot:
                  store: IndexStore | None = None, gate: SafetyGate | None = None,
                  answer_model: AnswerModel | None = None):
         self.settings = settings or Settings.from_env()
-        self.embedder = embedder or (SentenceTransformerEmbedder(self.settings.embed_model, self.settings.embed_batch_size)
-                                     if self.settings.embed_model else bundled_embedder(self.settings.model_cache_dir / "onnx"))
+        self.embedder = embedder or (
+            SentenceTransformerEmbedder(self.settings.embed_model, self.settings.embed_batch_size)
+            if self.settings.embed_model else bundled_embedder(self.settings.model_cache_dir / "onnx"))
         getattr(self.embedder, "set_threads", lambda threads: None)(self.settings.query_threads)
         self._store = store
         self._index: PassageIndex | None = None
@@ -84,6 +87,22 @@ class Bot:
                 self._index = PassageIndex(self.store, version, self.settings.memory_vector_limit)
             return self._index
 
+    def readiness(self) -> dict:
+        """Whether this bot can answer now: the index is loaded and its store reachable (or, for a small index
+        held in memory, answering from that copy while the store is away)."""
+        try:
+            index = self.index(force_check=True)
+        except IndexMissingError as exc:
+            return {"ready": False, "reason": str(exc)}
+        except BotError as exc:
+            return {"ready": False, "reason": f"the index store cannot be reached: {exc}"}
+        try:
+            self.store.live_tag()
+            store = "reachable"
+        except BotError:
+            store = "unreachable; answering from the index copy in memory"
+        return {"ready": True, "index": index.version.tag, "passages": len(index.passages), "store": store}
+
     def is_corpus_word(self, word: str) -> bool:
         """Whether some passage of the index uses this word (for redaction: corpus words are not names)."""
         try:
@@ -116,17 +135,17 @@ class Bot:
     def embed_texts(self, texts: list[str]) -> list[np.ndarray]:
         """Vectors for several texts (a question and its parts) in one forward pass, through the cache."""
         keys = [t.strip().lower() for t in texts]
-        missing = [t for t, k in zip(texts, keys) if k not in self._query_vectors]
+        missing = [t for t, k in zip(texts, keys, strict=True) if k not in self._query_vectors]
         if len(missing) == 1:
             self.embed_query(missing[0])
         elif missing:
             embed_few = getattr(self.embedder, "embed_few", self.embedder.embed)
             vectors = embed_few(missing)
             with self._cache_lock:
-                for text, vector in zip(missing, vectors):
+                for text, vector in zip(missing, vectors, strict=True):
                     self._query_vectors[text.strip().lower()] = vector
-        return [self._query_vectors.get(k) if k in self._query_vectors else self.embed_query(t)
-                for t, k in zip(texts, keys)]
+        return [v if (v := self._query_vectors.get(k)) is not None else self.embed_query(t)
+                for t, k in zip(texts, keys, strict=True)]
 
     def _query(self, index: PassageIndex, question: str, history) -> Query:
         earlier = follow_up_context(question, history)
@@ -135,7 +154,7 @@ class Bot:
         terms_then = [correct(t) for t in dict.fromkeys(terms(earlier))] if earlier else []
         named = index.named_sources(terms_now, [correct(t) for t in source_descriptors(question)])
         from_context = not named[0] and bool(terms_then)
-        if from_context:
+        if from_context and earlier:  # from_context implies an earlier question
             named = index.named_sources(terms_then, [correct(t) for t in source_descriptors(earlier)])
         return Query(question, list(dict.fromkeys(terms_now + terms_then)), named,
                      from_context=from_context and bool(named[0]))
@@ -164,7 +183,7 @@ class Bot:
     @property
     def answer_model(self) -> AnswerModel:
         if self._answer_model is None:
-            self._answer_model = AnswerModel.load(self.settings.answer_model_path or ANSWER_MODEL_FILE)
+            self._answer_model = AnswerModel.load(Path(self.settings.answer_model_path or ANSWER_MODEL_FILE))
         return self._answer_model
 
     @property
@@ -181,7 +200,7 @@ class Bot:
             return None
         return multilingual_embedder().embed_query(text)
 
-    def question_texts(self, question: str) -> tuple[QuestionShape, list[str], str]:
+    def question_texts(self, question: str) -> tuple[QuestionShape, list[str], str | None]:
         """The question's shape and the texts the composer embeds for it: the scoring text, its parts when
         there are several, and (last) the question reduced to words the sources know, when that differs."""
         shape = shape_of(question)
@@ -224,7 +243,7 @@ class Bot:
             text = clean_question(question, self.settings.max_question_chars)
             history = normalize_history(history)
         except InvalidQuestionError as exc:
-            return Answer(text=str(exc), refused=True, route="invalid")
+            return Answer(text=str(exc), refused=True, route=Route.INVALID)
         minilm_vector = None
         if self.shares_gate_model:  # one forward pass for the message and every text the composer needs
             minilm_vector = self.embed_texts([text, *self.question_texts(text)[1]])[0]
@@ -251,15 +270,15 @@ def assemble(question: str, safety: SafetyCheck, composition: Composition | None
     interaction = "interaction" in safety.routes
     if interaction and composition and not speaks_of_combining(question, composition.text):
         composition = None  # sources that never speak of combining drugs cannot answer "can I mix them?"
-    route = safety.route
-    common = dict(passages=passages, route=route, notices=notices, safety_routes=list(safety.routes),
-                  language=language)
+    route = Route(safety.route)
+    common: dict[str, Any] = dict(passages=passages, route=route, notices=notices, safety_routes=list(safety.routes),
+                                  language=language)
     if composition is None or not composition.answered:
         body = "" if safety.urgent else localized(NO_COMBINATION_EVIDENCE if interaction else REFUSAL, language)
         text = "\n\n".join(notices + ([body] if body else []))
         return Answer(text=text, refused=True, disclaimer="" if safety.urgent else localized(DISCLAIMER, language),
                       confidence=round(composition.confidence, 4) if composition else 0.0,
-                      **{**common, "route": route if route != "answer" else "refused"})
+                      **{**common, "route": route if route is not Route.ANSWER else Route.REFUSED})
     lead = localized(SOURCES_IN_ENGLISH, language)
     text = "\n\n".join(notices + ([lead] if lead else []) + [composition.text])
     return Answer(text=text, citations=composition.citations, refused=False, sentences=composition.sentences,

@@ -1,15 +1,17 @@
 """Every kind of input a public chat box gets: never a 5xx or a traceback, never live markup, and limits."""
 import json
 from dataclasses import replace
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
+from conftest import FakeEmbedder, assert_grounded
 from fastapi.testclient import TestClient
-from hypothesis import HealthCheck, given, settings as hsettings, strategies as st
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
 
 from app import create_app
 from bot.privacy import ConversationLog, RateLimiter, redact
-from conftest import FakeEmbedder, assert_grounded
 
 JSON = st.recursive(st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=50),
                     lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=10), children,
@@ -40,8 +42,8 @@ def test_bot_answer_never_raises_and_stays_grounded(corpus_bot, message):
 
 @hsettings(max_examples=200, deadline=None)
 @given(st.one_of(JSON.map(lambda v: json.dumps(v).encode()), st.binary(max_size=300),
-                 st.builds(lambda q, h: json.dumps({"question": q, "history": h}).encode(), st.one_of(st.text(), HOSTILE),
-                           st.one_of(st.none(), JSON))))
+                 st.builds(lambda q, h: json.dumps({"question": q, "history": h}).encode(),
+                           st.one_of(st.text(), HOSTILE), st.one_of(st.none(), JSON))))
 def test_api_ask_answers_or_explains_but_never_fails(client, body):
     response = client.post("/api/ask", content=body, headers={"Content-Type": "application/json"})
     assert response.status_code in (200, 400, 413, 422), response.text
@@ -54,7 +56,8 @@ def test_oversized_bodies_and_invalid_utf8(client):
     big = client.post("/api/ask", content=b'{"question": "' + b"a" * 200_000 + b'"}',
                       headers={"Content-Type": "application/json"})
     assert big.status_code == 413 and "too large" in big.json()["error"]
-    garbage = client.post("/api/ask", content=b'{"question": "\xff\xfe\xfd"}', headers={"Content-Type": "application/json"})
+    garbage = client.post("/api/ask", content=b'{"question": "\xff\xfe\xfd"}',
+                          headers={"Content-Type": "application/json"})
     assert garbage.status_code == 400
     control = client.post("/api/ask", json={"question": "\x00\x01What\x07 is\x1b baclofen?\u200b"})
     assert control.status_code == 200 and control.json()["answer"]
@@ -62,6 +65,7 @@ def test_oversized_bodies_and_invalid_utf8(client):
 
 def test_answers_link_only_to_corpus_sources(client):
     from conftest import CORPUS
+
     from ingest.documents import find_corpus_files, load_document
 
     corpus_urls = {load_document(p).url for p in find_corpus_files(CORPUS)}
@@ -93,11 +97,12 @@ def test_rate_limiter_window_and_off_switch():
 
 
 def test_chat_rate_limit_is_a_friendly_message(corpus_bot):
-    from test_app import chat_handler
+    import anyio
+    from test_web_ui import handler
 
-    respond = chat_handler(corpus_bot, rate_limit_per_min=1)
-    respond("What is baclofen?", [], [], None)
-    _, history, _ = respond("And again?", [], [], None)
+    respond = handler(corpus_bot, "respond", rate_limit_per_min=1)
+    anyio.run(respond, "What is baclofen?", [], [], None)
+    _, history, _ = anyio.run(respond, "And again?", [], [], None)
     assert "faster than I can answer" in history[-1]["content"]
 
 
@@ -135,7 +140,7 @@ def test_conversation_log_is_off_by_default_and_redacted_when_on(fake_corpus_set
 
 def test_conversation_log_retention(tmp_path):
     log = ConversationLog(tmp_path, retention_days=30)
-    today = datetime(2026, 11, 23, tzinfo=timezone.utc)
+    today = datetime(2026, 11, 23, tzinfo=UTC)
     old = tmp_path / f"{(today - timedelta(days=31)).date()}.jsonl"
     recent = tmp_path / f"{(today - timedelta(days=5)).date()}.jsonl"
     old.write_text("{}\n"), recent.write_text("{}\n")
@@ -154,9 +159,10 @@ def test_missing_index_says_how_to_build_it(tmp_path):
 
 
 def test_unreachable_chroma_server_is_a_clear_error(tmp_path):
+    from conftest import free_port
+
     from bot.service import Bot
     from bot.settings import Settings
-    from conftest import free_port
 
     settings = Settings(data_dir=tmp_path, chroma_host="127.0.0.1", chroma_port=free_port())
     client = TestClient(create_app(settings, Bot(settings, embedder=FakeEmbedder())))

@@ -8,9 +8,9 @@ import time
 from dataclasses import replace
 
 import pytest
+from conftest import REPO, ChromaServer, FakeEmbedder, write_doc
 
 from bot.service import Bot
-from conftest import REPO, ChromaServer, FakeEmbedder, write_doc
 from ingest.pipeline import ingest_corpus
 from ingest.store import IndexStore
 
@@ -37,7 +37,8 @@ SLOW_INGEST = textwrap.dedent("""
 def test_kill_9_mid_ingest_leaves_the_previous_index_serving(settings, small_corpus):
     first = ingest_corpus(settings, small_corpus, embedder=FakeEmbedder(), progress=False)
     for n in range(30):  # enough text that embedding takes several slow batches
-        write_doc(small_corpus, f"extra-{n}.md", "# Extra\\n\\n" + " ".join(f"Sentence {i} about topic {n}." for i in range(40)))
+        write_doc(small_corpus, f"extra-{n}.md",
+                  "# Extra\\n\\n" + " ".join(f"Sentence {i} about topic {n}." for i in range(40)))
     code = SLOW_INGEST.format(repo=str(REPO), tests=str(REPO / "tests"), data=str(settings.data_dir),
                               corpus=str(small_corpus))
     process = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
@@ -67,17 +68,18 @@ def test_chroma_server_stopped_and_restarted(settings, small_corpus, tmp_path, i
         question = "How many days did gamma study cocaine craving?"
         assert "21 days" in bot.answer(question).text
         server.stop()
-        from app import safe_answer
+        from bot.web.visitors import Visitors
 
-        down = safe_answer(bot, question)
+        safe_answer = Visitors(bot, remote).safe_answer
+        down = safe_answer(question)
         if in_memory:  # every vector is in memory: keep answering from the last published version
             assert "21 days" in down.text
         else:
             assert down.route == "unavailable" and "try again" in down.text
         server.start()  # same data directory, same port
         deadline = time.monotonic() + 30
-        while time.monotonic() < deadline and safe_answer(bot, question).route == "unavailable":
+        while time.monotonic() < deadline and safe_answer(question).route == "unavailable":
             time.sleep(0.5)
-        assert "21 days" in safe_answer(bot, question).text  # recovered without a restart
+        assert "21 days" in safe_answer(question).text  # recovered without a restart
     finally:
         server.stop()

@@ -11,11 +11,14 @@ ALLOWED = "https://center.example"
 
 @pytest.fixture(scope="module")
 def client(fake_corpus_settings):
-    from bot.service import Bot
     from conftest import FakeEmbedder
 
+    from bot.service import Bot
+
     settings = replace(fake_corpus_settings, allowed_origins=(ALLOWED,))
-    return TestClient(create_app(settings, Bot(settings, embedder=FakeEmbedder())))
+    bot = Bot(settings, embedder=FakeEmbedder())
+    bot.warm_up()  # loads the gate's models, which can take longer than the answer timeout on a cold process
+    return TestClient(create_app(settings, bot))
 
 
 def test_ask_returns_a_results_line(client):
@@ -88,8 +91,9 @@ def test_embed_script_and_branding_overrides_are_validated(client):
 @pytest.fixture(scope="module")
 def open_client(fake_corpus_settings):
     """A client with no rate limit, for tests that ask many questions."""
-    from bot.service import Bot
     from conftest import FakeEmbedder
+
+    from bot.service import Bot
 
     settings = replace(fake_corpus_settings, rate_limit_per_min=0)
     bot = Bot(settings, embedder=FakeEmbedder())
@@ -128,3 +132,53 @@ def test_a_spanish_question_about_baclofen_is_not_refused_in_english(open_client
     assert body["language"] == "es"
     assert "I couldn't find" not in body["answer"] and "won't guess" not in body["answer"]
     assert "inglés" in body["answer"]  # either the quoted answer's note or the Spanish refusal says so
+
+
+def test_the_widget_url_works_with_and_without_the_slash(client):
+    bare = client.get("/widget?accent=%237a3e9d", follow_redirects=False)
+    assert bare.status_code == 307 and bare.headers["location"] == "/widget/?accent=%237a3e9d"
+    assert client.get("/widget").status_code == 200
+
+
+def test_every_url_the_readme_names_answers(client):
+    """Each path the README shows a reader (outside code blocks that use a placeholder host) must work."""
+    import re
+
+    from conftest import REPO
+
+    readme = (REPO / "README.md").read_text()
+    paths = set(re.findall(r"(?:127\.0\.0\.1:7860|`)(/(?:api/[a-z-]+|[a-z]+(?:\.js|z)?|widget/?|examples/host\.html"
+                           r"|api/openapi\.json|api/docs))", readme))
+    paths = {p for p in paths if p != "/"} | {"/"}
+    assert {"/api/ask", "/widget", "/embed.js", "/healthz", "/readyz", "/api/docs", "/api/openapi.json"} <= paths, paths
+    for path in sorted(paths):
+        response = client.post(path, json={"question": "What is baclofen?"}) if path == "/api/ask" else client.get(path)
+        assert response.status_code == 200, (path, response.status_code)
+
+
+def test_the_rest_api_has_its_own_openapi_schema_and_docs(client):
+    schema = client.get("/api/openapi.json").json()
+    ask = schema["paths"]["/ask"]["post"]
+    request = ask["requestBody"]["content"]["application/json"]["schema"]
+    assert request["required"] == ["question"] and "history" in request["properties"]
+    response = ask["responses"]["200"]["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[-1]
+    fields = schema["components"]["schemas"][response]["properties"]
+    assert {"answer", "citations", "notices", "confidence", "route"} <= set(fields)
+    assert {"422", "429", "503"} <= set(ask["responses"])
+    docs = client.get("/api/docs")
+    assert docs.status_code == 200 and "/api/openapi.json" in docs.text
+    assert "cdn" not in docs.text.lower() and client.get("/api/docs/assets/swagger-ui-bundle.js").status_code == 200
+
+
+def test_readiness_fails_until_there_is_an_index(tmp_path):
+    from conftest import FakeEmbedder
+
+    from bot.service import Bot
+    from bot.settings import Settings
+
+    settings = Settings(data_dir=tmp_path / "empty")
+    empty = TestClient(create_app(settings, Bot(settings, embedder=FakeEmbedder())))
+    assert empty.get("/healthz").status_code == 200  # alive
+    not_ready = empty.get("/readyz")
+    assert not_ready.status_code == 503 and not_ready.json()["ready"] is False
+    assert "ingest" in not_ready.json()["reason"]

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
 
@@ -16,7 +16,7 @@ import yaml
 PATTERNS_FILE = Path(__file__).with_name("patterns.yaml")
 
 
-class Strength(str, Enum):
+class Strength(StrEnum):
     SETTLES = "settles"
     SUGGESTS = "suggests"
 

@@ -1,0 +1,110 @@
+"""The one place a visitor's question is answered, whichever way it came in (chat, widget, REST, Gradio API):
+input checks, the per-client rate limit, the worker pool and timeout, the safe fallback when something
+fails, and the opt-in conversation log."""
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+import anyio
+import anyio.to_thread
+
+from bot.errors import BotError, IndexMissingError
+from bot.privacy import ConversationLog, RateLimiter
+from bot.schema import Answer, Route
+from bot.service import Bot
+from bot.settings import Settings
+
+log = logging.getLogger(__name__)
+
+UNAVAILABLE = "Sorry, I can't answer right now. Please try again in a moment."
+RATE_LIMITED = "You're sending questions faster than I can answer. Please wait {seconds} seconds and ask again."
+TIMED_OUT = "Sorry, that took too long to answer. Please try again."
+HISTORY_SHAPE = "\"history\" must be a list of {\"role\": \"user\"|\"assistant\", \"content\": string} messages."
+
+
+@dataclass
+class Visit:
+    answer: Answer
+    record: dict  # the `bot.eval` results-line object: id, question, the answer's record, latency_ms
+    retry_after: int = 0  # seconds, when rate limited
+
+
+class Visitors:
+    def __init__(self, bot: Bot, settings: Settings):
+        self.bot, self.settings = bot, settings
+        self.limiter = RateLimiter(settings.rate_limit_per_min)
+        # Answers are CPU-bound: more at once than there are cores only makes every one slower.
+        self.workers = anyio.CapacityLimiter(settings.answer_workers)
+        self.log = ConversationLog(settings.data_dir / "conversations", settings.conversation_log_days,
+                                   bot.is_corpus_word) if settings.log_conversations else None
+        if self.log:
+            self.log.prune()
+
+    def client_of(self, request) -> str:
+        headers = getattr(request, "headers", None) or {}
+        forwarded = headers.get("x-forwarded-for") if self.settings.trust_proxy_headers else None
+        if forwarded:
+            return forwarded.split(",")[0].strip()
+        client = getattr(request, "client", None)
+        return getattr(client, "host", None) or "unknown"
+
+    def problem(self, question, history=None) -> str | None:
+        """Why a question (and its history) cannot be answered as sent, or None. The same rules for every way in."""
+        if not isinstance(question, str):
+            return "\"question\" is required and must be a string."
+        if not question.strip():
+            return "\"question\" is empty."
+        if len(question) > self.settings.max_question_chars:
+            return (f"\"question\" is too long ({len(question)} characters; "
+                    f"the limit is {self.settings.max_question_chars}).")
+        if history is not None and (not isinstance(history, list) or not all(
+                isinstance(m, dict) and isinstance(m.get("content", ""), str) and m.get("role") in ("user", "assistant")
+                for m in history)):
+            return HISTORY_SHAPE
+        return None
+
+    async def ask(self, question: str, history, client: str) -> Visit:
+        """Answer within the rate limit, the worker pool and the timeout; failures become a clear message."""
+        started = time.perf_counter()
+        wait = self.limiter.retry_after(client)
+        if wait is not None:
+            seconds = int(wait) + 1
+            answer = Answer(text=RATE_LIMITED.format(seconds=seconds), refused=True, route=Route.RATE_LIMITED)
+            return Visit(answer, self._record(question, answer, started), retry_after=seconds)
+        try:
+            with anyio.fail_after(self.settings.answer_timeout_seconds):
+                answer = await anyio.to_thread.run_sync(self.safe_answer, question, history,
+                                                        limiter=self.workers, abandon_on_cancel=True)
+        except TimeoutError:
+            answer = Answer(text=TIMED_OUT, refused=True, route=Route.TIMED_OUT)
+        record = self._record(question, answer, started)
+        if self.log and isinstance(question, str) and answer.route not in (Route.UNAVAILABLE, Route.TIMED_OUT):
+            self.log.write(question, record)
+        return Visit(answer, record)
+
+    def safe_answer(self, question, history=None) -> Answer:
+        """bot.answer, with operational failures turned into a message instead of an error page: a missing
+        index says how to build it; an unreachable index or an unexpected error asks to try again (logged)."""
+        try:
+            return self.bot.answer(question, history=history)
+        except IndexMissingError as exc:
+            log.error("%s", exc)
+            return Answer(text=str(exc), refused=True, route=Route.UNAVAILABLE)
+        except BotError as exc:
+            log.warning("answer failed: %s", exc)
+            return Answer(text=UNAVAILABLE, refused=True, route=Route.UNAVAILABLE)
+        except Exception:
+            log.exception("unexpected error while answering")  # the traceback, never the question text
+            return Answer(text=UNAVAILABLE, refused=True, route=Route.UNAVAILABLE)
+
+    @staticmethod
+    def _record(question, answer: Answer, started: float) -> dict:
+        record: dict[str, Any] = {"id": uuid.uuid4().hex[:12],
+                                  "question": question if isinstance(question, str) else ""}
+        record.update(answer.to_record())
+        record["latency_ms"] = round((time.perf_counter() - started) * 1000, 2)
+        return record
