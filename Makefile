@@ -10,7 +10,7 @@ export ANONYMIZED_TELEMETRY := False
 export HF_HUB_DISABLE_PROGRESS_BARS := 1
 export TRANSFORMERS_VERBOSITY := error
 
-.PHONY: install run test test-fast ingest bench eval browser clean
+.PHONY: install run test test-fast lint ingest bench eval browser clean
 
 install: $(STAMP)
 
@@ -35,6 +35,10 @@ browser:
 
 test: install browser
 	$(PY) -m pytest -m "slow or not slow"
+
+lint: install
+	$(PY) -m ruff check .
+	$(PY) -m mypy
 
 test-fast: install
 	$(PY) -m pytest

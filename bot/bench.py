@@ -27,7 +27,9 @@ import sys
 import tempfile
 import time
 from dataclasses import replace
+from functools import partial
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -58,9 +60,10 @@ def timed_ms(fn) -> float:
 
 
 def latency_stats(prefix: str, values: list[float]) -> dict:
-    return {f"{prefix}_p50_ms": round(statistics.median(values), 2),
-            f"{prefix}_p95_ms": round(percentile(values, 95), 2),
-            f"{prefix}_p99_ms": round(percentile(values, 99), 2)}
+    p50 = round(statistics.median(values), 2)  # raises StatisticsError when there are no values
+    p95, p99 = percentile(values, 95), percentile(values, 99)
+    assert p95 is not None and p99 is not None
+    return {f"{prefix}_p50_ms": p50, f"{prefix}_p95_ms": round(p95, 2), f"{prefix}_p99_ms": round(p99, 2)}
 
 
 # --- our pipeline -----------------------------------------------------------------------------------
@@ -72,10 +75,10 @@ def measure_bot(bot, questions: list[str], repeat: int, prefix: str = "") -> dic
     for _ in range(repeat):
         for question in questions:
             bot._query_vectors.clear()
-            answers.append(timed_ms(lambda: bot.answer(question)))
+            answers.append(timed_ms(partial(bot.answer, question)))
             bot._query_vectors.clear()
-            retrievals.append(timed_ms(lambda: bot.retrieve(question, k=4)))
-            cached.append(timed_ms(lambda: bot.answer(question)))  # a repeated question: vector cached
+            retrievals.append(timed_ms(partial(bot.retrieve, question, k=4)))
+            cached.append(timed_ms(partial(bot.answer, question)))  # a repeated question: vector cached
     result = {**latency_stats(f"{prefix}answer", answers), **latency_stats(f"{prefix}retrieval", retrievals)}
     result[f"{prefix}answer_repeated_question_p50_ms"] = round(statistics.median(cached), 2)
     return result
@@ -110,7 +113,8 @@ def measure_ingest(corpus: Path, env: dict) -> dict:
 
 
 def measure_embedding_throughput(bot) -> dict:
-    """Passages embedded per second by the model alone, on every core (the hardware floor DESIGN.md quotes)."""
+    """Passages embedded per second by the model alone, on every core (the hardware floor the design card
+    quotes: about 50 passages/s on 2 cores)."""
     import torch
 
     passages = [p.text for p in bot.index().passages][:200]
@@ -130,10 +134,11 @@ class ServingApp:
 
     def __init__(self, env: dict, **settings):
         self.env = {**env, **{f"BOT_{k.upper()}": str(v) for k, v in settings.items()}}
-        self.port, self.process = _free_port(), None
+        self.port = _free_port()
+        self.process: subprocess.Popen[bytes] | None = None
         self.url = f"http://127.0.0.1:{self.port}"
 
-    def __enter__(self) -> "ServingApp":
+    def __enter__(self) -> ServingApp:
         self.process = subprocess.Popen([sys.executable, "app.py"], env={**self.env, "BOT_PORT": str(self.port),
                                         "BOT_RATE_LIMIT_PER_MIN": "0"}, cwd=REPO,
                                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -141,6 +146,7 @@ class ServingApp:
         return self
 
     def __exit__(self, *exc) -> None:
+        assert self.process is not None  # started by __enter__
         self.process.terminate()
         try:
             self.process.wait(15)
@@ -185,6 +191,7 @@ def measure_serving_rss(env: dict, requests: int = 20) -> dict:
     with ServingApp(env) as app:
         for question in (QUESTIONS * 2)[:requests]:
             ask_over_http(app.url, question)
+        assert app.process is not None  # started by __enter__
         return {"serving_rss_mb": round(_peak_rss_mb(app.process.pid), 1)}
 
 
@@ -246,8 +253,9 @@ def _closed_loop(users: int, per_user: int, make_asker, think: tuple[float, floa
         thread.join()
     wall = time.perf_counter() - started
     stats = latency_stats("latency", latencies) if latencies else {}
-    if first_burst:
-        stats["first_burst_p95_ms"] = round(percentile(first_burst, 95), 2)
+    first_burst_p95 = percentile(first_burst, 95)  # None when there was no burst
+    if first_burst_p95 is not None:
+        stats["first_burst_p95_ms"] = round(first_burst_p95, 2)
     return {**stats, "requests": len(latencies), "errors": len(errors),
             "throughput_rps": round(len(latencies) / wall, 1)}
 
@@ -303,7 +311,7 @@ def measure_tutorial(corpus: Path, questions: list[str], repeat: int) -> dict:
         retriever = store.as_retriever(search_kwargs={"k": 4})
         for question in questions:
             retriever.invoke(question)
-        values = [timed_ms(lambda: retriever.invoke(q)) for _ in range(repeat) for q in questions]
+        values = [timed_ms(partial(retriever.invoke, q)) for _ in range(repeat) for q in questions]
     return {**latency_stats("tutorial_retrieval", values), "tutorial_chunks": len(chunks)}
 
 
@@ -335,7 +343,9 @@ def _write_synthetic(store, base_bot, total: int, rng: random.Random, noise: np.
     base = base_bot.index()
     pool = [(p, i, vec) for p in base.passages for i, vec in enumerate(base.sentence_vectors([p])[p.id])]
     version = store.create_version()
-    files, passage_rows, sentence_rows = {}, [], []
+    files: dict[str, dict[str, Any]] = {}
+    passage_rows: list[tuple[str, np.ndarray, str, dict[str, Any]]] = []
+    sentence_rows: list[tuple[str, np.ndarray, str, dict[str, Any]]] = []
     for n in range(total):
         doc = n // 10
         doc_id = f"synthetic-{doc:06d}"
@@ -361,7 +371,7 @@ def _synthetic_passage(doc_id, index, picks, noise: np.random.Generator, sentenc
         noisy = vector + noise.normal(0, 0.03, len(vector))
         vectors.append((noisy / np.linalg.norm(noisy)).astype(np.float32))
     pid = f"{doc_id}#{index}"
-    for j, (span, text, vector) in enumerate(zip(spans, texts, vectors)):
+    for j, (span, text, vector) in enumerate(zip(spans, texts, vectors, strict=True)):
         sentence_rows.append((f"{pid}.{j}", vector, text, {"passage_id": pid, "doc_id": doc_id, "start": span[0],
                                                             "end": span[1]}))
     mean = np.mean(vectors, axis=0)

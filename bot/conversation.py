@@ -50,7 +50,8 @@ def _turn(number: int, turn) -> list[dict[str, str]]:
     role, content = _role_and_content(turn)
     if role is None:
         if isinstance(turn, (list, tuple)) and len(turn) == 2 and all(isinstance(t, (str, type(None))) for t in turn):
-            return [{"role": r, "content": c} for r, c in zip(("user", "assistant"), turn) if c]  # a [user, bot] pair
+            return [{"role": r, "content": c}  # a [user, bot] pair
+                    for r, c in zip(("user", "assistant"), turn, strict=False) if c]
         raise InvalidQuestionError(f"History turn {number} is not a message: give {{\"role\": \"user\"|\"assistant\", "
                                    f"\"content\": text}}, a LangChain message, or a (role, text) pair.")
     if role not in ROLE_ALIASES:

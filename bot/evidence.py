@@ -81,7 +81,7 @@ def build_evidence(index: PassageIndex, shape: QuestionShape, named: frozenset[s
                      named, shape.excluded)
     parts = tuple(_signals(index, shape.scoring_text, vectors[0], part, vector, e5_vector, forms, named,
                            shape.excluded)
-                  for part, vector, forms in zip(shape.parts, vectors[1:], shape.part_forms)) \
+                  for part, vector, forms in zip(shape.parts, vectors[1:], shape.part_forms, strict=True)) \
         if len(shape.parts) > 1 else ()
     known, unknown = term_weights(index, question_words(index, shape.scoring_text))
     ceiling = max(known.values(), default=3.0)

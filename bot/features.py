@@ -24,14 +24,19 @@ from bot.schema import Passage
 from bot.spans import lists_what_came_before, points_back
 
 SHAPES = (  # what a sentence holds, by its surface form
-    ("number", re.compile(r"(?<![\w.])(?!(?:19|20)\d\d\b)\d[\d,.]*|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|twelve|twenty|hundred|half|dozen)\b", re.I)),
+    ("number", re.compile(r"(?<![\w.])(?!(?:19|20)\d\d\b)\d[\d,.]*"
+                          r"|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|twelve|twenty|hundred|half|dozen)\b",
+                          re.I)),
     ("dose", re.compile(r"\d\s*(?:mg|g|mcg|milligrams?)\b|\bmg/(?:day|kg)\b", re.I)),
     ("percent", re.compile(r"%|\bpercent\b|\bper cent\b", re.I)),
-    ("duration", re.compile(r"\b(?:\d+|one|two|three|four|five|six|seven|eight|nine|ten|twelve)[\s-](?:days?|weeks?|months?|years?|hours?)\b|\bdecades?\b", re.I)),
+    ("duration", re.compile(r"\b(?:\d+|one|two|three|four|five|six|seven|eight|nine|ten|twelve)"
+                            r"[\s-](?:days?|weeks?|months?|years?|hours?)\b|\bdecades?\b", re.I)),
     ("year", re.compile(r"\b(?:19|20)\d\d\b")),
-    ("name", re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][a-z]+(?:\s+(?:and|&)\s+[A-Z][a-z]+|\s+et al)|\bcolleagues\b|\bauthors?\b|\b[A-Z]{3,}\b")),
+    ("name", re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][a-z]+(?:\s+(?:and|&)\s+[A-Z][a-z]+|\s+et al)"
+                        r"|\bcolleagues\b|\bauthors?\b|\b[A-Z]{3,}\b")),
     ("list", re.compile(r"\n\s*[-*\u2022]|,[^,]+,[^,]+\b(?:and|or)\b|:\s*$", re.M)),
-    ("reason", re.compile(r"\b(?:because|since|due to|so that|therefore|as a result|reason|thus|which helps|in order to|by (?:\w+ing))\b", re.I)),
+    ("reason", re.compile(r"\b(?:because|since|due to|so that|therefore|as a result|reason|thus|which helps|in order to"
+                          r"|by (?:\w+ing))\b", re.I)),
     ("negation", re.compile(r"\b(?:not|no|never|neither|nor|without|none)\b|n't\b", re.I)),
 )
 SHAPE_NAMES = tuple(name for name, _ in SHAPES)

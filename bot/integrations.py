@@ -14,7 +14,8 @@ answer (notices first, `[n]` markers) and whose `response_metadata["answer"]` is
 """
 from __future__ import annotations
 
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 from langchain_core.callbacks import CallbackManagerForRetrieverRun
 from langchain_core.documents import Document
@@ -150,5 +151,5 @@ def _pieces(answer: Answer) -> list[str]:
     for match in re.finditer(r"(?:\s*\[\d+\])+|\n\n", answer.text):
         cuts.append(match.end())
     cuts.append(len(answer.text))
-    pieces = [answer.text[a:b] for a, b in zip(cuts, cuts[1:]) if b > a]
+    pieces = [answer.text[a:b] for a, b in zip(cuts, cuts[1:], strict=False) if b > a]
     return pieces or [answer.text]

@@ -8,8 +8,8 @@ from __future__ import annotations
 import difflib
 from array import array
 from collections import Counter, defaultdict
+from collections.abc import Iterable
 from functools import lru_cache
-from typing import Iterable
 
 import numpy as np
 from scipy import sparse
@@ -23,10 +23,10 @@ class BM25Index:
         rows, cols, tfs, lengths = array("i"), array("i"), array("f"), array("f")
         for row, doc in enumerate(documents):
             lengths.append(len(doc))
-            for term, tf in Counter(doc).items():
+            for term, count in Counter(doc).items():
                 rows.append(row)
                 cols.append(self.vocabulary.setdefault(term, len(self.vocabulary)))
-                tfs.append(tf)
+                tfs.append(count)
         self.size = len(lengths)
         rows_np, cols_np = np.frombuffer(rows, dtype=np.int32), np.frombuffer(cols, dtype=np.int32)
         tf, length = np.frombuffer(tfs, dtype=np.float32), np.frombuffer(lengths, dtype=np.float32)

@@ -12,9 +12,9 @@ import json
 import re
 import threading
 import time
-from datetime import date, datetime, timedelta, timezone
+from collections.abc import Callable
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Callable
 
 EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 URL = re.compile(r"\b(?:https?://|www\.)\S+", re.IGNORECASE)
@@ -71,7 +71,7 @@ class ConversationLog:
         self._day: date | None = None
 
     def write(self, question: str, record: dict, now: datetime | None = None) -> Path:
-        now = now or datetime.now(timezone.utc)
+        now = now or datetime.now(UTC)
         entry = {"time": now.isoformat(timespec="seconds"), "question": redact(question or "", self.is_known_word),
                  "answer": redact(record.get("answer", ""), self.is_known_word), "route": record.get("route"),
                  "refused": record.get("refused"), "sources": [c.get("url") for c in record.get("citations", [])],
@@ -88,7 +88,7 @@ class ConversationLog:
 
     def prune(self, now: datetime | None = None) -> list[Path]:
         """Delete day files older than the retention period; returns what was deleted."""
-        cutoff = (now or datetime.now(timezone.utc)).date() - timedelta(days=self.retention_days)
+        cutoff = (now or datetime.now(UTC)).date() - timedelta(days=self.retention_days)
         removed = []
         for path in self.directory.glob("*.jsonl") if self.directory.is_dir() else ():
             try:

@@ -23,17 +23,26 @@ CONTRACTIONS = ((r"\bwhat's\b", "what is"), (r"\bwhats\b", "what is"), (r"\bhow'
 
 # Interrogatives and auxiliaries of English and Spanish: the grammar of asking, the same for every topic.
 FORMS = (
-    ("how_many", r"\bhow many\b|\bwhat (?:number|percentage|percent|proportion|share|fraction)\b|\bcuant[oa]s\b|\bque porcentaje\b"),
-    ("how_much", r"\bhow much\b|\bwhat (?:dose|dosage|amount)\b|\bhow (?:high|low|big|large|strong)\b|\bcuanto\b(?! tiempo)|\bque dosis\b"),
-    ("how_long", r"\bhow long\b|\bhow many (?:days|weeks|months|years)\b|\bfor how long\b|\bcuanto tiempo\b|\bcuantas (?:semanas|dias|meses)\b"),
+    ("how_many", r"\bhow many\b|\bwhat (?:number|percentage|percent|proportion|share|fraction)\b"
+                 r"|\bcuant[oa]s\b|\bque porcentaje\b"),
+    ("how_much", r"\bhow much\b|\bwhat (?:dose|dosage|amount)\b|\bhow (?:high|low|big|large|strong)\b"
+                 r"|\bcuanto\b(?! tiempo)|\bque dosis\b"),
+    ("how_long", r"\bhow long\b|\bhow many (?:days|weeks|months|years)\b|\bfor how long\b"
+                 r"|\bcuanto tiempo\b|\bcuantas (?:semanas|dias|meses)\b"),
     ("when", r"\bwhen\b|\bwhat year\b|\bwhich year\b|\bcuando\b|\ben que ano\b"),
     ("who", r"\bwho\b|\bwhose\b|\bby whom\b|\bquien(?:es)?\b"),
     ("why", r"\bwhy\b|\bfor what reason\b|\bpor que\b|\bpara que\b"),
     ("how", r"\bhow (?!many|much|long|high|low|big|large|strong)\w+|\bin what way\b|\bcomo\b"),
     ("where", r"\bwhere\b|\bdonde\b"),
-    ("list", r"\b(?:what|which) (?:are|were|other)\b|\b(?:what|which) (?:\w+ )?\w{3,}s (?:are|were|did|do|does|have|has|had|can|could)\b|\bwhat (?:\w+ )?(?:effects|symptoms|signs|treatments|options|conditions|risks|problems|things|ways)\b|\blist\b|\bname (?:some|the|a few)\b|\bcuales (?:son|fueron)\b"),
+    ("list", r"\b(?:what|which) (?:are|were|other)\b"
+             r"|\b(?:what|which) (?:\w+ )?\w{3,}s (?:are|were|did|do|does|have|has|had|can|could)\b"
+             r"|\bwhat (?:\w+ )?(?:effects|symptoms|signs|treatments|options|conditions|risks|problems|things|ways)\b"
+             r"|\blist\b|\bname (?:some|the|a few)\b|\bcuales (?:son|fueron)\b"),
     ("what", r"\bwhat\b|\bwhich\b|\bque\b|\bcual(?:es)?\b"),
-    ("yes_no", r"^(?:(?:so|and|but|ok|okay|also|hi|hey|well|um)\W+)*(?:is|are|was|were|does|do|did|can|could|will|would|should|has|have|had|may|might|must|isn'?t|aren'?t|doesn'?t|don'?t|didn'?t|can'?t|es|son|puede|puedo|sirve|hay|tiene|causa|ayuda)\b"),
+    ("yes_no", r"^(?:(?:so|and|but|ok|okay|also|hi|hey|well|um)\W+)*"
+               r"(?:is|are|was|were|does|do|did|can|could|will|would|should|has|have|had|may|might|must"
+               r"|isn'?t|aren'?t|doesn'?t|don'?t|didn'?t|can'?t"
+               r"|es|son|puede|puedo|sirve|hay|tiene|causa|ayuda)\b"),
 )
 FORM_NAMES = tuple(name for name, _ in FORMS)
 _FORMS = tuple((name, re.compile(pattern)) for name, pattern in FORMS)

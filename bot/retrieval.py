@@ -14,6 +14,7 @@ from collections import OrderedDict
 from dataclasses import replace
 
 import numpy as np
+
 from bot.features import Candidates
 from bot.lexical import BM25Index, SpellingCorrector
 from bot.schema import Passage, Source
@@ -35,7 +36,8 @@ class PassageIndex:
         self._cache_size = sentence_cache_size
         self._lock = threading.Lock()
         for ids, texts, metadatas, _ in store.read_all(version.passages):
-            self.passages.extend(self._passage(pid, text, meta) for pid, text, meta in zip(ids, texts, metadatas))
+            self.passages.extend(self._passage(pid, text, meta)
+                                 for pid, text, meta in zip(ids, texts, metadatas, strict=True))
         self.position = {p.id: i for i, p in enumerate(self.passages)}
         self.bm25 = BM25Index(terms(f"{context_text(p)} {p.text}") for p in self.passages)
         self._sentence_terms: dict[str, list[frozenset[str]]] = {}
@@ -73,8 +75,8 @@ class PassageIndex:
             return []
         result = self.store._call(self.version.passages.query, query_embeddings=[query_vector], n_results=n,
                                   include=["distances"])
-        return [(self.position[pid], 1.0 - float(d)) for pid, d in zip(result["ids"][0], result["distances"][0])
-                if pid in self.position]
+        return [(self.position[pid], 1.0 - float(d))
+                for pid, d in zip(result["ids"][0], result["distances"][0], strict=True) if pid in self.position]
 
     def dense_sentences(self, query_vector: np.ndarray, n: int) -> list[tuple[int, float]]:
         """Passages ranked by their best-matching sentence among the n nearest sentences: exact in memory for
@@ -87,7 +89,7 @@ class PassageIndex:
         result = self.store._call(self.version.sentences.query, query_embeddings=[query_vector], n_results=n,
                                   include=["distances"])
         best: dict[int, float] = {}
-        for sid, distance in zip(result["ids"][0], result["distances"][0]):
+        for sid, distance in zip(result["ids"][0], result["distances"][0], strict=True):
             position = self.position.get(sid.rsplit(".", 1)[0])
             if position is not None and position not in best:
                 best[position] = 1.0 - float(distance)
@@ -185,12 +187,13 @@ class PassageIndex:
         if missing:
             ids = [f"{p.id}.{i}" for p in missing for i in range(len(p.sentence_spans))]
             got = self.store._call(self.version.sentences.get, ids=ids, include=["embeddings"])
-            by_id = dict(zip(got["ids"], np.asarray(got["embeddings"], dtype=np.float32)))
+            by_id = dict(zip(got["ids"], np.asarray(got["embeddings"], dtype=np.float32), strict=True))
             with self._lock:
                 for p in missing:
                     rows = [by_id.get(f"{p.id}.{i}") for i in range(len(p.sentence_spans))]
-                    if all(r is not None for r in rows) and rows:
-                        self._sentence_cache[p.id] = np.vstack(rows)
+                    found = [r for r in rows if r is not None]
+                    if len(found) == len(rows) and rows:
+                        self._sentence_cache[p.id] = np.vstack(found)
                 while len(self._sentence_cache) > self._cache_size:
                     self._sentence_cache.popitem(last=False)
         with self._lock:
@@ -204,10 +207,10 @@ class SentenceMatrix:
         self.matrix, self.row_passage, self.starts = matrix, row_passage, starts
 
     @classmethod
-    def load(cls, store: IndexStore, collection, passages: list[Passage]) -> "SentenceMatrix":
+    def load(cls, store: IndexStore, collection, passages: list[Passage]) -> SentenceMatrix:
         vectors: dict[str, np.ndarray] = {}
         for ids, _, _, embeddings in store.read_all(collection, include=("embeddings",)):
-            vectors.update(zip(ids, np.asarray(embeddings, dtype=np.float32)))
+            vectors.update(zip(ids, np.asarray(embeddings, dtype=np.float32), strict=True))
         rows, row_passage, starts = [], [], [0]
         for position, passage in enumerate(passages):
             for i in range(len(passage.sentence_spans)):

@@ -51,9 +51,9 @@ class AnswerModel:
     fitted_on: dict = field(default_factory=dict)  # sets, sizes, cross-validated figures
     # For questions in another language than the sources: fitted on language-independent signals only
     # (multilingual similarity, structure, answer type), since the question's words match no source word.
-    cross_lingual: "AnswerModel | None" = None
+    cross_lingual: AnswerModel | None = None
 
-    def for_language(self, language: str) -> "AnswerModel":
+    def for_language(self, language: str) -> AnswerModel:
         return self if language == "en" or self.cross_lingual is None else self.cross_lingual
 
     def to_json(self) -> dict:
@@ -64,7 +64,7 @@ class AnswerModel:
         return data
 
     @classmethod
-    def from_json(cls, data: dict) -> "AnswerModel":
+    def from_json(cls, data: dict) -> AnswerModel:
         cross = data.get("cross_lingual")
         return cls(LogisticModel(dict(data["sentence"])), LogisticModel(dict(data["answerable"])),
                    float(data["threshold"]), Selection(**data.get("selection", {})), data.get("fitted_on", {}),
@@ -75,5 +75,5 @@ class AnswerModel:
         path.write_text(json.dumps(self.to_json(), indent=1, sort_keys=False) + "\n", encoding="utf-8")
 
     @classmethod
-    def load(cls, path: Path = ANSWER_MODEL_FILE) -> "AnswerModel":
+    def load(cls, path: Path = ANSWER_MODEL_FILE) -> AnswerModel:
         return cls.from_json(json.loads(path.read_text(encoding="utf-8")))

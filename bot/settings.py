@@ -66,12 +66,13 @@ class Settings:
     widget_position: str = "bottom-right"
 
     def __post_init__(self) -> None:
-        for name in ("data_dir", "corpus_dir", "model_cache_dir"):  # accept plain strings from code that builds Settings by hand
+        # accept plain strings from code that builds Settings by hand
+        for name in ("data_dir", "corpus_dir", "model_cache_dir"):
             if not isinstance(getattr(self, name), Path):
                 object.__setattr__(self, name, Path(getattr(self, name)))
 
     @classmethod
-    def from_env(cls, environ: dict[str, str] | None = None, **overrides) -> "Settings":
+    def from_env(cls, environ: dict[str, str] | None = None, **overrides) -> Settings:
         """Build settings from `BOT_<NAME>` variables; a bad value raises ConfigError naming the variable."""
         env = os.environ if environ is None else environ
         values = {}

@@ -23,7 +23,8 @@ BACK_REFERENCE = re.compile(
     r"Nevertheless|Nonetheless|In (?:addition|contrast|turn|particular)|As a result|For (?:this|that) reason|"
     r"Because of (?:this|that)|Since then|On the other hand|By contrast|Of these|Of those|Among them|"
     r"The (?:same|latter|former|results?|findings?|difference|rest|others?)\b)\b")
-LIST_OPENER = re.compile(r"^(?:These|Those|They|Such|The (?:most common )?(?:ones|effects|symptoms))\b[^.]*?\b(?:include|includes|included|including|are|were)\b")
+LIST_OPENER = re.compile(r"^(?:These|Those|They|Such|The (?:most common )?(?:ones|effects|symptoms))\b"
+                         r"[^.]*?\b(?:include|includes|included|including|are|were)\b")
 INTRODUCES_NEXT = re.compile(r":\s*$")
 MAX_SPAN_SENTENCES = 4
 
@@ -55,10 +56,10 @@ class Span:
     def words(self) -> int:
         return len(self.text.split())
 
-    def overlaps(self, other: "Span") -> bool:
+    def overlaps(self, other: Span) -> bool:
         return self.passage.id == other.passage.id and self.first <= other.last and other.first <= self.last
 
-    def union(self, other: "Span") -> "Span":
+    def union(self, other: Span) -> Span:
         return Span(self.passage, min(self.first, other.first), max(self.last, other.last))
 
 

@@ -11,12 +11,16 @@ import logging
 import os
 import threading
 import warnings
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Protocol, Sequence
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
 from bot.errors import ConfigError
+
+if TYPE_CHECKING:
+    from sentence_transformers import SentenceTransformer
 
 DEFAULT_MODEL_LABEL = "all-MiniLM-L6-v2"
 log = logging.getLogger(__name__)
@@ -51,7 +55,7 @@ class SentenceTransformerEmbedder:
         self.dim = 384 if not model else 0  # known for the default; read from the model otherwise
         self._model_path = model
         self._batch_size = batch_size
-        self._model = None
+        self._model: SentenceTransformer | None = None
         self._lock = threading.Lock()
         self._forward_lock = threading.Lock()
         self.onnx_dir = onnx_dir
@@ -72,7 +76,10 @@ class SentenceTransformerEmbedder:
                     self._model = SentenceTransformer(path, device="cpu")
                 except OSError as exc:
                     raise ConfigError(f"Cannot load the embedding model from {path!r}: {exc}") from None
-                self.dim = int(self._model.get_embedding_dimension())
+                dim = self._model.get_embedding_dimension()
+                if dim is None:
+                    raise ConfigError(f"The embedding model at {path!r} does not report its dimension")
+                self.dim = int(dim)
                 if self.onnx_dir is not None:
                     self._onnx = OnnxQueryEncoder.open(self._model, path, self.onnx_dir)
         return self._model
@@ -133,7 +140,7 @@ class OnnxQueryEncoder:
         self._tokenizer_lock = threading.Lock()  # a fast tokenizer is not safe to call from two threads
 
     @classmethod
-    def open(cls, model, model_path: str, onnx_dir: Path) -> "OnnxQueryEncoder | None":
+    def open(cls, model, model_path: str, onnx_dir: Path) -> OnnxQueryEncoder | None:
         try:
             import onnxruntime
 

@@ -63,7 +63,7 @@ def ingest_corpus(settings: Settings, corpus_dir: Path | None = None, rebuild: b
     report = IngestReport()
     plan = _plan(settings, corpus_dir, live, rebuild, report)
     stale = live is None or plan.load or set(live.files) - set(plan.reuse)
-    if not stale:
+    if not stale and live is not None:  # not stale implies a live version
         report.reused_docs = [entry["id"] for entry in plan.reuse.values()]
         report.passages, report.sentences = live.info.get("passages", 0), live.info.get("sentences", 0)
         report.seconds = time.perf_counter() - started

@@ -18,9 +18,13 @@ import os
 import secrets
 import time
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from bot.errors import IndexMissingError, IndexUnavailableError
 from bot.settings import Settings
+
+if TYPE_CHECKING:
+    from chromadb.api.models.Collection import Collection
 
 SCHEMA_VERSION = 1
 KINDS = ("passages", "sentences", "multilingual")
@@ -52,12 +56,12 @@ class IndexVersion:
     """One complete, immutable index: its two collections and what was ingested into it."""
 
     tag: str
-    passages: object  # chromadb Collection
-    sentences: object
+    passages: Collection
+    sentences: Collection
     info: dict = field(default_factory=dict)  # files, model, splitter settings, counts
-    multilingual: object | None = None  # sentence vectors of the multilingual model, when ingested
+    multilingual: Collection | None = None  # sentence vectors of the multilingual model, when ingested
 
-    def collections(self) -> dict[str, object]:
+    def collections(self) -> dict[str, Collection]:
         """Kind -> collection, for every collection the version has."""
         found = {"passages": self.passages, "sentences": self.sentences}
         if self.multilingual is not None:
@@ -169,7 +173,8 @@ class IndexStore:
         return sorted(stale)
 
     def read_all(self, collection, include=("documents", "metadatas"), where=None, page: int = 5000):
-        """Every record of a collection (optionally filtered), in pages; yields (ids, documents, metadatas, embeddings)."""
+        """Every record of a collection (optionally filtered), in pages; yields (ids, documents, metadatas,
+        embeddings)."""
         offset = 0
         while True:
             batch = self._call(collection.get, where=where, limit=page, offset=offset, include=list(include))

@@ -210,7 +210,7 @@ class ChromaServer:
     def __init__(self, path: Path):
         self.path, self.port, self.process = path, free_port(), None
 
-    def start(self) -> "ChromaServer":
+    def start(self) -> ChromaServer:
         chroma = Path(sys.executable).parent / "chroma"
         self.process = subprocess.Popen([str(chroma if chroma.exists() else shutil.which("chroma")), "run",
                                          "--path", str(self.path), "--host", "127.0.0.1", "--port", str(self.port)],

@@ -5,7 +5,6 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-
 from conftest import REPO, ServedApp, free_port
 
 pytestmark = pytest.mark.slow

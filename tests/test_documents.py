@@ -2,8 +2,8 @@
 from pathlib import Path
 
 import pytest
-
 from conftest import write_doc
+
 from ingest.documents import CorpusFileError, find_corpus_files, load_document
 
 

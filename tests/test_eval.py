@@ -55,7 +55,8 @@ def test_malformed_rows_are_named_by_line_and_field_and_the_rest_still_load(tmp_
 
 def test_csv_test_sets_with_list_columns(tmp_path):
     qa = tmp_path / "set.csv"
-    qa.write_text('id,question,reference_sources,answerable\nq1,"Is it addictive?","recoveryfirst.org|PMC5052965",true\n'
+    qa.write_text('id,question,reference_sources,answerable\n'
+                  'q1,"Is it addictive?","recoveryfirst.org|PMC5052965",true\n'
                   'q2,Weather?,,false\n')
     items, errors = load_items(qa)
     assert not errors and items[0].reference_sources == ["recoveryfirst.org", "PMC5052965"] and not items[1].answerable

@@ -5,8 +5,15 @@ import pytest
 
 from bot.eval.compare import compare_runs, format_comparison
 from bot.eval.dataset import EvalItem, select_items
-from bot.eval.metrics import (citation_scores, first_relevant_rank, hit_at_k, percentile, reciprocal_rank,
-                              split_statements, token_f1)
+from bot.eval.metrics import (
+    citation_scores,
+    first_relevant_rank,
+    hit_at_k,
+    percentile,
+    reciprocal_rank,
+    split_statements,
+    token_f1,
+)
 from bot.eval.ragas_export import ragas_sample
 from bot.eval.report import render_html, render_markdown
 from bot.eval.summary import summarize
@@ -155,8 +162,9 @@ def test_filter_and_limit():
 
 
 def test_generate_drafts_questions_with_sources_from_the_corpus():
-    from bot.eval.generate import draft_items
     from conftest import CORPUS
+
+    from bot.eval.generate import draft_items
 
     items = draft_items(CORPUS)
     answerable = [i for i in items if i["answerable"]]

@@ -14,9 +14,10 @@ FIRST = "What did the ALPADIR trial find about craving?"
 def test_inputs_in_every_langchain_shape_are_read():
     history = [HumanMessage(FIRST), AIMessage("Craving fell more on baclofen.")]
     expected = [{"role": "user", "content": FIRST}, {"role": "assistant", "content": "Craving fell more on baclofen."}]
-    assert parse_input({"input": "What dose?", "chat_history": history}) == {"question": "What dose?", "history": expected}
-    assert parse_input({"question": "What dose?", "history": [("human", FIRST), ("ai", "Craving fell more on baclofen.")]}
-                       )["history"] == expected
+    assert parse_input({"input": "What dose?", "chat_history": history}) == {"question": "What dose?",
+                                                                             "history": expected}
+    assert parse_input({"question": "What dose?",
+                        "history": [("human", FIRST), ("ai", "Craving fell more on baclofen.")]})["history"] == expected
     assert parse_input([*history, HumanMessage("What dose?")]) == {"question": "What dose?", "history": expected}
     prompt = ChatPromptTemplate.from_messages([("human", "{q}")]).invoke({"q": "What dose?"})
     assert parse_input(prompt)["question"] == "What dose?"

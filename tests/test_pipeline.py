@@ -1,7 +1,7 @@
 """Ingest: incremental, atomic, and honest about skipped files (fake embedder, real embedded Chroma)."""
 import pytest
-
 from conftest import FakeEmbedder, write_doc
+
 from ingest.__main__ import main as ingest_main
 from ingest.pipeline import ingest_corpus
 from ingest.store import IndexStore

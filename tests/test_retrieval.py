@@ -4,13 +4,15 @@ from collections import Counter
 
 import numpy as np
 import pytest
-from hypothesis import given, settings as hsettings, strategies as st
+from conftest import CORPUS, FakeEmbedder, write_doc
+from hypothesis import given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
 
-from bot.lexical import BM25Index, SpellingCorrector
 from bot.integrations import HybridRetriever
+from bot.lexical import BM25Index, SpellingCorrector
 from bot.retrieval import reciprocal_rank_fusion
 from bot.service import Bot
-from conftest import CORPUS, FakeEmbedder, write_doc
 from ingest.pipeline import ingest_corpus, mean_of_pairs, sentence_texts
 from ingest.store import IndexStore
 
@@ -69,7 +71,7 @@ def test_dense_search_matches_brute_force_cosine_over_all_sentences(corpus_bot, 
         query = corpus_bot.embedder.embed([question])[0]
         cosine = matrix @ query
         best_per_passage = {}
-        for sid, score in sorted(zip(everything["ids"], cosine), key=lambda x: -x[1]):
+        for sid, score in sorted(zip(everything["ids"], cosine, strict=True), key=lambda x: -x[1]):
             best_per_passage.setdefault(sid.rsplit(".", 1)[0], float(score))
         expected = list(best_per_passage.items())[:10]
         got = [(index.passages[pos].id, score) for pos, score in index.dense_sentences(query, 60)[:10]]
@@ -106,7 +108,8 @@ def test_sentence_vectors_come_from_chroma_and_are_cached(corpus_bot, monkeypatc
     monkeypatch.setattr(index.version.sentences, "get", lambda **kw: pytest.fail("cache miss"))
     second = index.sentence_vectors(passages)
     assert all(np.array_equal(first[p.id], second[p.id]) for p in passages)
-    expected = mean_of_pairs(corpus_bot.embedder.embed(sentence_texts(passages[0].title, passages[0].sentence_text(0))))[0]
+    expected = mean_of_pairs(
+        corpus_bot.embedder.embed(sentence_texts(passages[0].title, passages[0].sentence_text(0))))[0]
     assert np.allclose(first[passages[0].id][0], expected, atol=1e-5)
 
 
@@ -130,7 +133,8 @@ def test_chroma_server_mode_gives_the_same_answers_as_embedded(settings, chroma_
     ingest_corpus(remote_settings, small_corpus, embedder=real_embedder, progress=False)
     remote = Bot(remote_settings, embedder=real_embedder)
     assert IndexStore(remote_settings).live_tag() is not None
-    for question in ["What dose did the alpha trial use?", "Did liver enzymes change?", "How long were volunteers studied?"]:
+    for question in ["What dose did the alpha trial use?", "Did liver enzymes change?",
+                     "How long were volunteers studied?"]:
         a, b = local.answer(question), remote.answer(question)
         assert a.text == b.text and [c.url for c in a.citations] == [c.url for c in b.citations]
         assert [p.id for p in local.retrieve(question)] == [p.id for p in remote.retrieve(question)]

@@ -9,8 +9,9 @@ from ingest.splitting import split_document
 
 def passage_of(body: str) -> Passage:
     chunk = split_document("doc", body, max_words=500)[0]
-    return Passage(chunk.id, Source("doc", "Doc", "https://example.org/doc"), chunk.heading, body[chunk.start:chunk.end],
-                   chunk.start, chunk.end, tuple((s.start, s.end) for s in chunk.sentences))
+    return Passage(chunk.id, Source("doc", "Doc", "https://example.org/doc"), chunk.heading,
+                   body[chunk.start:chunk.end], chunk.start, chunk.end,
+                   tuple((s.start, s.end) for s in chunk.sentences))
 
 
 def quoted(passage: Passage, index: int) -> str:

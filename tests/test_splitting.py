@@ -1,5 +1,6 @@
 """Passages and sentences: offsets always cut the exact source text (property-tested)."""
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from ingest.splitting import LIST_ITEM, split_document, split_sentences
 

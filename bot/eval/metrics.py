@@ -8,6 +8,7 @@ import re
 import statistics
 import string
 from collections import Counter
+from collections.abc import Sequence
 
 MARKERS = re.compile(r"((?:\s*\[\d+\])+)")
 ARTICLES = re.compile(r"\b(a|an|the)\b")
@@ -69,7 +70,7 @@ def token_f1(prediction: str, reference: str) -> float:
 
 
 # --- citations (ALCE) --------------------------------------------------------------------------------
-def split_statements(answer: str, notices: list[str] = ()) -> list[tuple[str, list[int]]]:
+def split_statements(answer: str, notices: Sequence[str] = ()) -> list[tuple[str, list[int]]]:
     """The answer's statements with the citation numbers that follow each; safety notices are left out.
     Text before a run of [n] markers is one statement; trailing text without markers is a statement with none."""
     text = answer

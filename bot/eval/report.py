@@ -11,7 +11,8 @@ from bot.eval.metrics import percentile
 from bot.eval.risk_coverage import curve_svg
 
 HEADLINE = [  # (key, label, definition)
-    ("grounded_accuracy", "Grounded accuracy", "answerable questions with the key fact and a citation to a reference source"),
+    ("grounded_accuracy", "Grounded accuracy",
+     "answerable questions with the key fact and a citation to a reference source"),
     ("answer_accuracy", "Answer accuracy", "answerable questions whose answer contains every key fact (`must`)"),
     ("citation_hit", "Citation hit", "answerable questions citing at least one reference source"),
     ("recall@1", "Retrieval recall@1", "a reference source is the top retrieved passage"),
@@ -29,12 +30,15 @@ HEADLINE = [  # (key, label, definition)
     ("latency_p95_ms", "Latency p95 (ms)", "95th percentile time to answer"),
 ]
 STYLE = """
-body{font:14px/1.45 system-ui,-apple-system,Segoe UI,sans-serif;margin:2rem auto;max-width:1100px;color:#1d2939;padding:0 1rem}
+body{font:14px/1.45 system-ui,-apple-system,Segoe UI,sans-serif;margin:2rem auto;max-width:1100px;color:#1d2939;\
+padding:0 1rem}
 h1{font-size:1.5rem}h2{font-size:1.15rem;margin-top:2rem}table{border-collapse:collapse;width:100%}
 td,th{border-bottom:1px solid #e4e7ec;padding:.35rem .5rem;text-align:left;vertical-align:top}
 th{background:#f9fafb}.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
-.cards{display:flex;flex-wrap:wrap;gap:.75rem}.card{border:1px solid #e4e7ec;border-radius:8px;padding:.6rem .9rem;min-width:150px}
-.card b{display:block;font-size:1.4rem}.muted{color:#667085}blockquote{margin:.3rem 0;padding-left:.6rem;border-left:3px solid #98a2b3;color:#344054}
+.cards{display:flex;flex-wrap:wrap;gap:.75rem}.card{border:1px solid #e4e7ec;border-radius:8px;\
+padding:.6rem .9rem;min-width:150px}
+.card b{display:block;font-size:1.4rem}.muted{color:#667085}\
+blockquote{margin:.3rem 0;padding-left:.6rem;border-left:3px solid #98a2b3;color:#344054}
 .reason{color:#b42318}.chart{margin:.5rem 0 1rem}
 """
 
@@ -51,7 +55,8 @@ def _fmt(key: str, value) -> str:
         return "n/a"
     if key.endswith("_ms") or key.endswith("_words_median"):
         return f"{value:.1f}"
-    return f"{value:.1%}" if isinstance(value, float) and key != "mrr" else (f"{value:.3f}" if key == "mrr" else str(value))
+    return (f"{value:.1%}" if isinstance(value, float) and key != "mrr"
+            else (f"{value:.3f}" if key == "mrr" else str(value)))
 
 
 def render_markdown(summary: dict, title: str) -> str:
@@ -87,12 +92,14 @@ def render_html(summary: dict, records: list[dict], title: str) -> str:
     latencies = [r["latency_ms"] for r in records if isinstance(r.get("latency_ms"), (int, float))]
     return (
         "<!doctype html><html lang=en><head><meta charset=utf-8>"
-        "<meta http-equiv=Content-Security-Policy content=\"default-src 'none'; style-src 'unsafe-inline'; img-src data:\">"
+        "<meta http-equiv=Content-Security-Policy "
+        "content=\"default-src 'none'; style-src 'unsafe-inline'; img-src data:\">"
         f"<title>{esc(title)}</title><style>{STYLE}</style></head><body>"
         f"<h1>{esc(title)}</h1><p class=muted>{summary['questions']} questions: {summary['answerable']} answerable, "
         f"{summary['out_of_scope']} out of scope, {summary['crisis']} crisis. Citation support is judged offline "
         "(lexical overlap, then embedding similarity), not by an entailment model.</p>"
-        f"<div class=cards>{cards}</div><h2>Metrics</h2><table><tr><th>metric</th><th>value</th><th>definition</th></tr>"
+        f"<div class=cards>{cards}</div><h2>Metrics</h2>"
+        "<table><tr><th>metric</th><th>value</th><th>definition</th></tr>"
         f"{rows}</table>"
         f"<h2>Latency</h2><div class=chart>{latency_histogram(latencies)}</div>"
         f"<h2>Retrieval by reference source</h2><p class=muted>Share of questions citing a source as reference where "
@@ -169,9 +176,12 @@ def latency_histogram(values: list[float], width: int = 720, height: int = 180, 
         f'{low + (i + 1) * span / bins:.1f} ms: {c}</title></rect>' for i, c in enumerate(counts))
     marks = ""
     for label, q, colour, y in (("p50", 50, "#12b76a", 22), ("p95", 95, "#f04438", 38)):
-        x = 50 + (percentile(values, q) - low) / span * (width - 60)
-        marks += (f'<line x1="{x:.1f}" x2="{x:.1f}" y1="12" y2="{height - 30}" stroke="{colour}" stroke-dasharray="4 3"/>'
-                  f'<text x="{x + 3:.1f}" y="{y}" font-size="11" fill="{colour}">{label} {percentile(values, q):.1f} ms</text>')
+        value = percentile(values, q)
+        assert value is not None  # values is not empty
+        x = 50 + (value - low) / span * (width - 60)
+        marks += (f'<line x1="{x:.1f}" x2="{x:.1f}" y1="12" y2="{height - 30}" stroke="{colour}" '
+                  f'stroke-dasharray="4 3"/>'
+                  f'<text x="{x + 3:.1f}" y="{y}" font-size="11" fill="{colour}">{label} {value:.1f} ms</text>')
     axis = (f'<text x="50" y="{height - 10}" font-size="11">{low:.1f} ms</text>'
             f'<text x="{width - 10}" y="{height - 10}" font-size="11" text-anchor="end">{high:.1f} ms</text>'
             f'<text x="10" y="{height - 30}" font-size="11">0</text><text x="10" y="24" font-size="11">{top}</text>')
@@ -193,7 +203,8 @@ def source_bars(per_source: dict, width: int = 720) -> str:
                      f'fill="{"#1f6f8b" if rate >= 0.8 else "#f79009"}"/>'
                      f'<text x="{label_w + rate * (width - label_w - 90) + 6:.1f}" y="{y + 13}" font-size="11">'
                      f'{rate:.0%} of {info["questions"]}</text>')
-    return f'<svg width="{width}" height="{len(items) * row + 8}" role="img" aria-label="retrieval by source">{"".join(parts)}</svg>'
+    return (f'<svg width="{width}" height="{len(items) * row + 8}" role="img" aria-label="retrieval by source">'
+            f'{"".join(parts)}</svg>')
 
 
 def failure_table(summary: dict, records: list[dict]) -> str:
@@ -206,7 +217,8 @@ def failure_table(summary: dict, records: list[dict]) -> str:
     for failure in failures:
         record = by_id.get(failure["id"], {})
         quotes = "".join(f"<blockquote>[{c.get('n')}] {esc(str(c.get('quote', '')))}<br>"
-                         f"<span class=muted>{esc(str(c.get('title', '')))} &middot; {esc(str(c.get('url', '')))}</span>"
+                         f"<span class=muted>{esc(str(c.get('title', '')))} &middot; "
+                         f"{esc(str(c.get('url', '')))}</span>"
                          "</blockquote>" for c in record.get("citations") or [])
         rows.append(f"<tr><td>{esc(str(failure['id']))}<br><span class=muted>{esc(failure['category'])}</span></td>"
                     f"<td>{esc(str(record.get('question', '')))}</td>"

@@ -1,16 +1,19 @@
-"""Run a test set through `bot.answer` and produce one results line per question (the DESIGN.md format)."""
+"""Run a test set through `bot.answer` and produce one results line per question (the results-line format shared
+with /api/ask)."""
 from __future__ import annotations
 
 import time
-from typing import Callable, Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 from bot.eval.dataset import EvalItem
 from bot.schema import Answer
 
+
 def result_record(item: EvalItem, answer: Answer, latency_ms: float) -> dict:
     """`{"id", "question", "answer", "refused", "citations", "contexts", "latency_ms", ...}`, plus the item's
     reference fields and any unknown fields it carried, so each line can be read on its own."""
-    record = {"id": item.id, "question": item.question}
+    record: dict[str, Any] = {"id": item.id, "question": item.question}
     record.update(answer.to_record())
     record["latency_ms"] = round(latency_ms, 2)
     record.update(reference=item.reference, reference_sources=item.reference_sources, answerable=item.answerable,

@@ -2,9 +2,19 @@
 from __future__ import annotations
 
 import statistics
+from typing import Any
 
-from bot.eval.metrics import (citation_scores, contains_all_groups, hit_at_k, latency_summary, ratio,
-                              reciprocal_rank, source_matches, split_statements, token_f1)
+from bot.eval.metrics import (
+    citation_scores,
+    contains_all_groups,
+    hit_at_k,
+    latency_summary,
+    ratio,
+    reciprocal_rank,
+    source_matches,
+    split_statements,
+    token_f1,
+)
 from bot.eval.risk_coverage import risk_coverage
 from bot.eval.safety_metrics import is_safety_row, summarize_safety
 from bot.eval.support import SupportJudge
@@ -24,7 +34,7 @@ def category(record: dict) -> str:
 def judge(record: dict, support: SupportJudge) -> dict:
     """Per-question verdicts and the reasons for any failure."""
     kind = category(record)
-    verdict = {"id": record.get("id"), "category": kind, "reasons": []}
+    verdict: dict[str, Any] = {"id": record.get("id"), "category": kind, "reasons": []}
     if kind == "safety":
         pass  # judged as a whole by summarize_safety
     elif kind == "crisis":
@@ -105,8 +115,8 @@ def summarize(records: list[dict], support: SupportJudge | None = None) -> dict:
     answerable = [v for v in verdicts if v["category"] == "answerable"]
     out_of_scope = [v for v in verdicts if v["category"] == "out_of_scope"]
     crisis = [v for v in verdicts if v["category"] == "crisis"]
-    summary = {"questions": len(records), "answerable": len(answerable), "out_of_scope": len(out_of_scope),
-               "crisis": len(crisis)}
+    summary: dict[str, Any] = {"questions": len(records), "answerable": len(answerable),
+                               "out_of_scope": len(out_of_scope), "crisis": len(crisis)}
     summary.update(_answer_metrics(answerable))
     summary.update(_retrieval_metrics(answerable))
     summary.update(_citation_metrics(answerable))
@@ -129,7 +139,7 @@ def summarize(records: list[dict], support: SupportJudge | None = None) -> dict:
 
 def _risk_coverage(records: list[dict], verdicts: list[dict]) -> dict | None:
     rows = []
-    for record, verdict in zip(records, verdicts):
+    for record, verdict in zip(records, verdicts, strict=True):
         if verdict["category"] not in ("answerable", "out_of_scope") or record.get("confidence") is None:
             continue
         correct = verdict["category"] == "answerable" and bool(verdict.get("fact") and verdict.get("cite_hit"))

@@ -7,7 +7,7 @@ paraphrase the way an entailment model can, so it is strict on purpose (high thr
 """
 from __future__ import annotations
 
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
@@ -41,5 +41,5 @@ class SupportJudge:
             return 0.0
         missing = [t for t in dict.fromkeys([text, *others]) if t not in self._vectors]
         if missing:
-            self._vectors.update(zip(missing, self.embed(missing)))
+            self._vectors.update(zip(missing, self.embed(missing), strict=True))
         return float(max(self._vectors[text] @ self._vectors[o] for o in others))

@@ -23,8 +23,16 @@ import numpy as np
 from bot.safety.gate import ROUTE_ORDER, URGENT
 from bot.safety.normalize import fold
 from bot.safety.patterns import Strength, default_patterns, match_routes
-from bot.safety.semantic import (CLASSIFIER_FILE, RouteModel, SemanticClassifier, example_files, example_routes,
-                                 examples_sha256, features_of_many, load_examples)
+from bot.safety.semantic import (
+    CLASSIFIER_FILE,
+    RouteModel,
+    SemanticClassifier,
+    example_files,
+    example_routes,
+    examples_sha256,
+    features_of_many,
+    load_examples,
+)
 
 FALSE_ALARM_BUDGET = {"crisis": 0.02, "emergency": 0.02, "interaction": 0.01, "dosing": 0.05, "treatment": 0.05}
 C_GRID = (0.5, 2.0, 8.0, 32.0, 128.0)
@@ -40,7 +48,7 @@ def fit_route(vectors: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, floa
         return LogisticRegression(C=c, class_weight="balanced", max_iter=5000)
 
     scores = {c: cross_val_score(model(c), vectors, labels, cv=5, scoring="neg_log_loss").mean() for c in C_GRID}
-    best = max(scores, key=scores.get)
+    best = max(scores, key=scores.__getitem__)
     fitted = model(best).fit(vectors, labels)
     return fitted.coef_[0].astype(np.float32), float(fitted.intercept_[0]), best
 

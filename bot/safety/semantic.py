@@ -49,7 +49,7 @@ class SemanticClassifier:
 
     def probabilities(self, vector: np.ndarray) -> dict[str, float]:
         logits = self._coef @ vector + self._intercept
-        return dict(zip(self._names, (1.0 / (1.0 + np.exp(-logits))).tolist()))
+        return dict(zip(self._names, (1.0 / (1.0 + np.exp(-logits))).tolist(), strict=True))
 
     def to_json(self) -> dict:
         return {"model": self.model, "examples_sha256": self.examples_sha256,
@@ -57,7 +57,7 @@ class SemanticClassifier:
                                   "strict": m.strict, "lenient": m.lenient} for name, m in self.routes.items()}}
 
     @classmethod
-    def from_json(cls, data: dict) -> "SemanticClassifier":
+    def from_json(cls, data: dict) -> SemanticClassifier:
         routes = {name: RouteModel(np.asarray(m["coef"], dtype=np.float32), float(m["intercept"]),
                                    float(m["strict"]), float(m["lenient"])) for name, m in data["routes"].items()}
         return cls(routes, data.get("examples_sha256", ""), data.get("model", MODEL_NAME))
@@ -66,7 +66,7 @@ class SemanticClassifier:
         path.write_text(json.dumps(self.to_json(), indent=1) + "\n", encoding="utf-8")
 
     @classmethod
-    def load(cls, path: Path = CLASSIFIER_FILE) -> "SemanticClassifier":
+    def load(cls, path: Path = CLASSIFIER_FILE) -> SemanticClassifier:
         return cls.from_json(json.loads(path.read_text(encoding="utf-8")))
 
 
