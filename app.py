@@ -14,7 +14,7 @@ import sys
 import gradio as gr
 from fastapi import FastAPI
 
-from bot.errors import BotError
+from bot.errors import BotError, ConfigError
 from bot.service import Bot, default_bot
 from bot.settings import Settings
 from bot.web.http import install_middleware, install_routes
@@ -49,7 +49,10 @@ def main() -> None:
     import uvicorn
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    settings = Settings.from_env()
+    try:
+        settings = Settings.from_env()
+    except ConfigError as exc:
+        sys.exit(f"app.py: {exc}")  # one line naming the variable, no traceback
     bot = default_bot()
     try:
         bot.warm_up()
