@@ -75,6 +75,8 @@ class Settings:
                                   low=1, high=100_000)
     allowed_origins: tuple[str, ...] = setting((), "sites that may embed the widget and call /api/* (comma-separated)",
                                                pattern=ORIGIN)
+    metrics: bool = setting(False, "serve Prometheus metrics at /metrics")
+    metrics_token: str = setting("", "when set, /metrics needs `Authorization: Bearer <token>`")
     log_conversations: bool = setting(False, "keep a redacted log of questions and answers")
     conversation_log_days: int = setting(30, "days that log is kept", low=1, high=3650)
     # --- branding (widget and page) --------------------------------------------------------------

@@ -6,6 +6,7 @@ actually embedded (they take ~8 s to import on a 2-core machine), so an unchange
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 import os
@@ -241,7 +242,15 @@ class MultilingualEmbedder:
         return self._model.passage(list(texts)) if texts else np.zeros((0, self.dim), dtype=np.float32)
 
     def embed_query(self, text: str) -> np.ndarray:
-        return self._model.query(text)
+        """A question's vector (read-only), cached: the gate and the answer path both ask for it, and visitors
+        repeat the example questions."""
+        return self._cached_query(text)
+
+    @functools.lru_cache(maxsize=2048)  # noqa: B019 - one process-wide instance, never freed
+    def _cached_query(self, text: str) -> np.ndarray:
+        vector = self._model.query(text)
+        vector.setflags(write=False)
+        return vector
 
     def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
         return self._model.query(list(texts)) if texts else np.zeros((0, self.dim), dtype=np.float32)

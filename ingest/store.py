@@ -2,6 +2,8 @@
 
 Layout (names use `Settings.collection_prefix`, default `bot`):
 - `bot-manifest`: an empty collection whose metadata `live` names the published version tag;
+- `bot-passages`: a copy of the live version's passages under a fixed name, for other tools (a plain Chroma
+  or langchain-chroma client); refreshed after each publish;
 - `bot-passages-<tag>`: one record per passage (vector of "title / heading / text"), metadata to cite it;
 - `bot-sentences-<tag>`: one record per sentence (vector of "title: sentence"), keyed `<passage id>.<n>`;
 - `bot-multilingual-<tag>` (optional): the same sentences embedded by multilingual-e5-small, so a question
@@ -150,6 +152,27 @@ class IndexStore:
         manifest = self._call(self.client.get_or_create_collection, self._name("manifest"), embedding_function=None)
         self._call(manifest.modify, metadata={"live": version.tag})
         version.info = info
+        self._refresh_stable_copy(version)
+
+    @property
+    def stable_name(self) -> str:
+        """The fixed name other tools can open (`bot-passages`): a copy of the live version's passages."""
+        return self._name("passages")
+
+    def _refresh_stable_copy(self, version: IndexVersion) -> None:
+        """Chroma has no collection aliases, so the live passages (vectors, texts, metadata) are copied into
+        a collection with a fixed name after each publish. It is for reading by other tools; the bot itself
+        reads the versioned collections. For a moment during the copy the fixed collection is empty."""
+        try:
+            self.client.delete_collection(self.stable_name)
+        except Exception:
+            pass  # first publish: nothing to replace
+        stable = self._call(self.client.create_collection, self.stable_name, embedding_function=None,
+                            configuration={"hnsw": {"space": "cosine"}},
+                            metadata={"live": version.tag, "info": json.dumps(version.info)})
+        include = ("documents", "metadatas", "embeddings")
+        for ids, documents, metadatas, embeddings in self.read_all(version.passages, include=include):
+            self.add(stable, list(ids), embeddings, list(documents), list(metadatas))
 
     def drop_version(self, tag: str) -> None:
         for kind in KINDS:

@@ -116,8 +116,17 @@ def fake_corpus_settings(tmp_path_factory):
     return settings
 
 
+@pytest.fixture(scope="session")
+def loaded_gate():
+    """The safety gate's real models, loaded once per session: a cold load can take longer than an answer
+    timeout, which tests of timeouts and metrics must not see."""
+    from bot.safety.gate import default_gate
+
+    default_gate().check("warm up the gate's models please")
+
+
 @pytest.fixture
-def corpus_bot(fake_corpus_settings):
+def corpus_bot(fake_corpus_settings, loaded_gate):
     """A fresh Bot over the shipped corpus with the fake embedder (fast; lexical-ish dense scores)."""
     from bot.service import Bot
 

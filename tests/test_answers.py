@@ -105,8 +105,13 @@ def load(path):
 @pytest.mark.slow
 def test_invariant_holds_for_every_dev_and_tuning_question(shipped_bot):
     index = shipped_bot.index()
+    answered = 0
+    answerable = [item for item in load(DEV_QA) + load(TUNING_QA) if item.get("answerable", True)]
     for item in load(DEV_QA) + load(TUNING_QA):
-        assert_grounded(shipped_bot.answer(item["question"]), index)
+        answer = shipped_bot.answer(item["question"])
+        assert_grounded(answer, index)
+        answered += not answer.refused and item in answerable
+    assert answered >= 0.9 * len(answerable), "the invariant must be tested on answers, not on refusals"
 
 
 @pytest.mark.slow

@@ -60,3 +60,33 @@ def test_csv_test_sets_with_list_columns(tmp_path):
                   'q2,Weather?,,false\n')
     items, errors = load_items(qa)
     assert not errors and items[0].reference_sources == ["recoveryfirst.org", "PMC5052965"] and not items[1].answerable
+
+
+def test_ragas_to_csv_lists_are_read_as_literals_and_never_run(tmp_path):
+    import csv
+
+    marker = tmp_path / "pwned"
+    qa = tmp_path / "ragas.csv"
+    with qa.open("w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=["user_input", "reference", "reference_contexts", "kind"])
+        writer.writeheader()
+        writer.writerow({"user_input": "What dose did ALPADIR use?", "reference": "180 mg",
+                         "reference_contexts": str(["The target dose was 180 mg a day.", "It's a trial."])})
+        writer.writerow({"user_input": "How much does it cost?", "reference_contexts": "[]", "kind": "out_of_scope"})
+        writer.writerow({"user_input": "Evil?", "reference_contexts": f"[__import__('os').system('touch {marker}')]"})
+    items, errors = load_items(qa)
+    assert items[0].reference_contexts == ["The target dose was 180 mg a day.", "It's a trial."]
+    assert items[0].answerable and not items[1].answerable
+    assert len(errors) == 1 and errors[0].field == "reference_contexts" and not marker.exists()
+
+
+def test_context_recall_scores_reference_contexts_against_what_was_retrieved():
+    from bot.eval.summary import context_recall
+    from bot.eval.support import SupportJudge
+
+    found = {"answerable": True, "contexts": ["In ALPADIR the target dose of baclofen was 180 mg a day."],
+             "reference_contexts": ["The target dose of baclofen was 180 mg a day.", "Patients were French."]}
+    missed = {"answerable": True, "contexts": ["Something else entirely."],
+              "reference_contexts": ["The target dose of baclofen was 180 mg a day."]}
+    assert context_recall([found, missed], SupportJudge()) == 0.25  # (1/2 + 0/1) / 2
+    assert context_recall([{"answerable": True, "contexts": ["x"]}], SupportJudge()) is None

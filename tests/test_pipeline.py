@@ -105,3 +105,20 @@ def test_rebuild_re_embeds_everything(settings, small_corpus):
 def test_missing_corpus_directory_is_a_clear_error(capsys, tmp_path):
     assert ingest_main(["--corpus", str(tmp_path / "nope"), "--quiet"]) == 1
     assert "corpus directory not found" in capsys.readouterr().err
+
+
+def test_a_fixed_name_collection_mirrors_the_live_passages_for_other_tools(settings, small_corpus):
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
+    first = ingest_corpus(settings, small_corpus, embedder=FakeEmbedder(), progress=False)
+    write_doc(small_corpus, "delta.md", "# Delta\n\nDelta is a new document about sleep.")
+    second = ingest_corpus(settings, small_corpus, embedder=FakeEmbedder(), progress=False)
+    assert second.published != first.published
+    plain = chromadb.PersistentClient(path=str(settings.chroma_path),
+                                      settings=ChromaSettings(anonymized_telemetry=False))
+    stable = plain.get_collection("bot-passages")  # a client that knows nothing of versions
+    assert stable.metadata["live"] == second.published
+    assert sorted(stable.get(include=[])["ids"]) == passage_ids(settings)
+    got = stable.get(ids=[passage_ids(settings)[0]], include=["embeddings", "documents", "metadatas"])
+    assert len(got["embeddings"][0]) == FakeEmbedder().dim and got["documents"][0] and got["metadatas"][0]

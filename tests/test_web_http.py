@@ -140,11 +140,14 @@ def test_the_widget_url_works_with_and_without_the_slash(client):
     assert client.get("/widget").status_code == 200
 
 
-def test_every_url_the_readme_names_answers(client):
-    """Each path the README shows (as `/path` in inline code or after the local address) must work."""
+def test_every_url_the_readme_names_answers(corpus_bot):
+    """Each path the README shows (as `/path` in inline code or after the local address) must work, with the
+    optional features it documents turned on."""
     import re
 
     from conftest import REPO
+
+    client = TestClient(create_app(replace(corpus_bot.settings, metrics=True), corpus_bot))
 
     readme = (REPO / "README.md").read_text()
     found = re.findall(r"`(/[^`\s]*)`|127\.0\.0\.1:7860(/[^\s`)'\"]*)", readme)

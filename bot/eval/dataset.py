@@ -5,11 +5,13 @@ Unknown fields are kept on the item and passed through to the results file.
 """
 from __future__ import annotations
 
+import ast
 import csv
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
+NOT_ANSWERABLE_KINDS = {"crisis", "out_of_scope", "unanswerable"}  # a `kind` that marks a row as not answerable
 KNOWN = {"id", "question", "user_input", "reference", "reference_sources", "reference_contexts", "answerable",
          "kind", "history"}
 
@@ -105,7 +107,7 @@ def _item(line: int, row: dict) -> EvalItem:
         reference=_text(row, "reference"),
         reference_sources=_string_list(row, "reference_sources"),
         reference_contexts=_string_list(row, "reference_contexts"),
-        answerable=_bool(row, "answerable", default=row.get("kind") != "crisis"),
+        answerable=_bool(row, "answerable", default=row.get("kind") not in NOT_ANSWERABLE_KINDS),
         kind=_text(row, "kind"),
         history=_history(row),
         extra={k: v for k, v in row.items() if k not in KNOWN},
@@ -124,15 +126,28 @@ def _string_list(row: dict, name: str) -> list[str]:
     if isinstance(value, str):  # CSV: a JSON array, or values separated by '|' or ';'
         stripped = value.strip()
         if stripped.startswith("["):
-            try:
-                value = json.loads(stripped)
-            except json.JSONDecodeError:
-                raise _FieldError(name, "looks like a JSON list but does not parse") from None
+            value = _list_literal(name, stripped)
         else:
             value = [v for v in stripped.replace(";", "|").split("|")]
     if not isinstance(value, list) or not all(isinstance(v, (str, int, float)) for v in value):
         raise _FieldError(name, "must be a list of strings")
     return [str(v).strip() for v in value if str(v).strip()]
+
+
+def _list_literal(name: str, text: str) -> list:
+    """A list written as JSON, or as a Python repr (what Ragas' `to_csv` writes: ['a', "it's"]). The repr is
+    read by `ast.literal_eval`, which accepts only literals: the text is never executed."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        pass
+    try:
+        value = ast.literal_eval(text)
+    except (ValueError, SyntaxError, MemoryError, RecursionError):
+        raise _FieldError(name, "looks like a list but is neither JSON nor a Python list literal") from None
+    if not isinstance(value, (list, tuple)):
+        raise _FieldError(name, "must be a list of strings")
+    return list(value)
 
 
 def _bool(row: dict, name: str, default: bool) -> bool:

@@ -126,6 +126,9 @@ def summarize(records: list[dict], support: SupportJudge | None = None) -> dict:
         crisis_routing=ratio(sum(v["routed"] for v in crisis), len(crisis)),
     )
     summary["answer_words_median"] = _median_answer_words(records)
+    recall = context_recall(records, support)
+    if recall is not None:
+        summary["context_recall"] = recall
     summary.update(latency_summary(records))
     summary["risk_coverage"] = _risk_coverage(records, verdicts)
     safety = summarize_safety(records)
@@ -135,6 +138,19 @@ def summarize(records: list[dict], support: SupportJudge | None = None) -> dict:
     summary["failures"] = [{"id": v["id"], "category": v["category"], "reasons": v["reasons"]}
                            for v in verdicts if v["reasons"]]
     return summary
+
+
+def context_recall(records: list[dict], support: SupportJudge) -> float | None:
+    """Ragas' context recall for rows that give `reference_contexts`: the share of those reference texts that
+    the retrieved passages (`contexts`) support, by the same judge as citation support; mean over rows.
+    None when no row gives reference contexts."""
+    shares = []
+    for record in records:
+        wanted = record.get("reference_contexts") or []
+        if wanted and record.get("answerable", True):
+            found = record.get("contexts") or []
+            shares.append(sum(support(text, found) for text in wanted) / len(wanted))
+    return round(sum(shares) / len(shares), 4) if shares else None
 
 
 def _risk_coverage(records: list[dict], verdicts: list[dict]) -> dict | None:

@@ -2,6 +2,7 @@
 readiness probes, the widget's script and configuration, security headers and CORS (deny by default)."""
 from __future__ import annotations
 
+import hmac
 import json
 from pathlib import Path
 from typing import Any
@@ -197,6 +198,18 @@ def install_routes(app: FastAPI, bot: Bot, visitors: Visitors, settings: Setting
         sends no traffic to a replica that cannot answer."""
         state = bot.readiness()
         return JSONResponse(state, status_code=200 if state["ready"] else 503)
+
+    if visitors.metrics is not None:
+        metrics = visitors.metrics
+
+        @app.get("/metrics", include_in_schema=False)
+        def prometheus(request: Request) -> Response:
+            given = request.headers.get("authorization", "")
+            expected = f"Bearer {settings.metrics_token}"
+            if settings.metrics_token and not hmac.compare_digest(given.encode(), expected.encode()):
+                return error(401, "The metrics need a bearer token (BOT_METRICS_TOKEN).",
+                             {"WWW-Authenticate": "Bearer"})
+            return Response(metrics.exposition(), media_type="text/plain; version=0.0.4; charset=utf-8")
 
     @app.get("/embed.js")
     def embed_js() -> FileResponse:

@@ -17,6 +17,7 @@ from bot.privacy import ConversationLog, RateLimiter
 from bot.schema import Answer, Route
 from bot.service import Bot
 from bot.settings import Settings
+from bot.web.metrics import Metrics
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +44,7 @@ class Visitors:
                                    bot.is_corpus_word) if settings.log_conversations else None
         if self.log:
             self.log.prune()
+        self.metrics = Metrics() if settings.metrics else None
 
     def client_of(self, request) -> str:
         headers = getattr(request, "headers", None) or {}
@@ -82,6 +84,8 @@ class Visitors:
         except TimeoutError:
             answer = Answer(text=TIMED_OUT, refused=True, route=Route.TIMED_OUT)
         record = self._record(question, answer, started)
+        if self.metrics is not None:
+            self.metrics.observe(answer, time.perf_counter() - started)
         if self.log and isinstance(question, str) and answer.route not in (Route.UNAVAILABLE, Route.TIMED_OUT):
             self.log.write(question, record)
         return Visit(answer, record)
