@@ -1,6 +1,6 @@
 """`python -m bot.bench`: speed and memory, measured in one run (never by timed tests).
 
-Measures, on the shipped corpus unless told otherwise:
+Measures, on the shipped corpus unless told otherwise (first brought up to date by `python -m ingest`):
 - cold start to first answer (a fresh `python` process: imports, model load, index load, one answer);
 - warm answer latency p50/p95/p99 over a fixed question list, each question's vector cache cleared first
   (so every timing includes embedding the question), and the same for the bare retrieval step;
@@ -34,6 +34,7 @@ from typing import Any
 import numpy as np
 
 from bot.eval.metrics import percentile
+from bot.index import records
 from bot.settings import Settings
 
 QUESTIONS = [
@@ -110,6 +111,17 @@ def measure_ingest(corpus: Path, env: dict) -> dict:
             "ingest_texts_per_s": round(report["embedded_texts"] / embed_s, 1) if embed_s else None,
             "ingest_passages_per_s": round(report["passages"] / full, 1),
             "reingest_unchanged_s": round(unchanged, 2)}
+
+
+def ingest_if_needed(corpus: Path, env: dict) -> None:
+    """Bring the index under $BOT_DATA_DIR up to date with the corpus, as the real `python -m ingest` command
+    (exit 3, some files skipped, still leaves a usable index). It runs in this process's directory, so relative
+    paths in the settings mean the same as here."""
+    command = [sys.executable, "-m", "ingest", "--corpus", str(corpus), "--quiet"]
+    path = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH", "")]))
+    done = subprocess.run(command, env={**env, "PYTHONPATH": path}, capture_output=True, text=True)
+    if done.returncode not in (0, 3):
+        raise RuntimeError(f"`python -m ingest` failed (exit {done.returncode}): {done.stderr.strip()}")
 
 
 def measure_embedding_throughput(bot) -> dict:
@@ -298,8 +310,8 @@ def measure_tutorial(corpus: Path, questions: list[str], repeat: int) -> dict:
     from langchain_huggingface import HuggingFaceEmbeddings
     from langchain_text_splitters import RecursiveCharacterTextSplitter
 
-    from ingest.documents import find_corpus_files, load_document
-    from ingest.embedding import resolve_model_path
+    from bot.index.documents import find_corpus_files, load_document
+    from bot.index.embedding import resolve_model_path
 
     documents = [Document(page_content=d.text, metadata={"source": d.url})
                  for d in map(load_document, find_corpus_files(corpus))]
@@ -318,8 +330,8 @@ def measure_tutorial(corpus: Path, questions: list[str], repeat: int) -> dict:
 # --- synthetic scale -----------------------------------------------------------------------------------
 def synthetic_bot(base_bot, passages: int, seed: int = 7):
     """A Bot over a synthetic index of `passages` passages, built once under $BOT_DATA_DIR/bench."""
+    from bot.index.store import IndexStore
     from bot.service import Bot
-    from ingest.store import IndexStore
 
     settings = replace(base_bot.settings, collection_prefix=f"bench{passages}",
                        data_dir=base_bot.settings.data_dir / "bench" / f"synthetic-{passages}")
@@ -357,7 +369,7 @@ def _write_synthetic(store, base_bot, total: int, rng: random.Random, noise: np.
             _flush(store, version, passage_rows, sentence_rows)
     _flush(store, version, passage_rows, sentence_rows)
     version.info = {"files": files, "key": {"synthetic": True}, "passages": total,
-                    "sentences": version.sentences.count()}
+                    "sentences": store.count(version.sentences)}
     store.publish(version)
 
 
@@ -365,19 +377,20 @@ def _synthetic_passage(doc_id, index, picks, noise: np.random.Generator, sentenc
     texts, spans, vectors, cursor = [], [], [], 0
     for passage, i, vector in picks:
         text = passage.sentence_text(i)
-        spans.append([cursor, cursor + len(text)])
+        spans.append((cursor, cursor + len(text)))
         texts.append(text)
         cursor += len(text) + 1
         noisy = vector + noise.normal(0, 0.03, len(vector))
         vectors.append((noisy / np.linalg.norm(noisy)).astype(np.float32))
-    pid = f"{doc_id}#{index}"
+    pid = records.passage_id(doc_id, index)
     for j, (span, text, vector) in enumerate(zip(spans, texts, vectors, strict=True)):
-        sentence_rows.append((f"{pid}.{j}", vector, text, {"passage_id": pid, "doc_id": doc_id, "start": span[0],
-                                                            "end": span[1]}))
+        sentence_rows.append((records.sentence_id(pid, j), vector, text,
+                              records.sentence_metadata(pid, doc_id, span[0], span[1])))
     mean = np.mean(vectors, axis=0)
-    meta = {"doc_id": doc_id, "title": f"Synthetic study {doc_id[-6:]} of baclofen", "kind": "study",
-            "url": f"https://example.org/synthetic/{doc_id}", "heading": "Findings", "index": index,
-            "start": 0, "end": cursor - 1, "sentences": json.dumps(spans)}
+    doc_fields = {"title": f"Synthetic study {doc_id[-6:]} of baclofen", "kind": "study",
+                  "url": f"https://example.org/synthetic/{doc_id}"}
+    meta = records.passage_metadata(doc_id, heading="Findings", index=index, start=0, end=cursor - 1,
+                                    sentences=spans, doc_fields=doc_fields)
     return pid, (mean / np.linalg.norm(mean)).astype(np.float32), " ".join(texts), meta
 
 
@@ -393,7 +406,6 @@ def _flush(store, version, passage_rows, sentence_rows) -> None:
 # --- the command -------------------------------------------------------------------------------------
 def run(args) -> dict:
     from bot.service import Bot
-    from ingest.pipeline import ingest_corpus
 
     settings = Settings.from_env()
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "ANONYMIZED_TELEMETRY": "False",
@@ -404,7 +416,7 @@ def run(args) -> dict:
                                                       open(args.questions, encoding="utf-8") if line.strip()]
     results: dict = {"questions": len(questions), "repeat": args.repeat}
     _step("ingesting the corpus if needed")
-    ingest_corpus(settings, corpus, progress=False)
+    ingest_if_needed(corpus, env)
     if not args.skip_cold:
         _step("cold start")
         results["cold_start_first_answer_s"] = measure_cold_start(env)

@@ -7,7 +7,6 @@ question and makes one Chroma query.
 """
 from __future__ import annotations
 
-import json
 import re
 import threading
 from collections import OrderedDict
@@ -16,10 +15,11 @@ from dataclasses import replace
 import numpy as np
 
 from bot.features import Candidates
+from bot.index.records import parse_sentence_id, read_passage_metadata, sentence_id, sentence_ids
+from bot.index.store import IndexStore, IndexVersion
 from bot.lexical import BM25Index, SpellingCorrector
 from bot.schema import Passage, Source
 from bot.text import terms
-from ingest.store import IndexStore, IndexVersion
 
 NAMED_EXTRA_PASSAGES = 6
 SOURCE_FIELDS = ("title", "url", "kind", "authors", "journal", "year", "doi")
@@ -53,12 +53,13 @@ class PassageIndex:
         self.spelling = SpellingCorrector(self.bm25.vocabulary)
 
     def _passage(self, pid: str, text: str, meta: dict) -> Passage:
-        doc_id = meta["doc_id"]
-        source = self.sources.get(doc_id)
+        record = read_passage_metadata(meta)
+        source = self.sources.get(record.doc_id)
         if source is None:
-            source = self.sources[doc_id] = Source(doc_id, **{k: meta[k] for k in SOURCE_FIELDS if k in meta})
-        spans = tuple(tuple(s) for s in json.loads(meta.get("sentences", "[]")))
-        return Passage(pid, source, meta.get("heading", ""), text, int(meta["start"]), int(meta["end"]), spans)
+            fields = record.doc_fields
+            source = self.sources[record.doc_id] = Source(record.doc_id,
+                                                          **{k: fields[k] for k in SOURCE_FIELDS if k in fields})
+        return Passage(pid, source, record.heading, text, record.start, record.end, record.sentences)
 
     def __len__(self) -> int:
         return len(self.passages)
@@ -73,8 +74,7 @@ class PassageIndex:
         n = min(n, len(self.passages))
         if n <= 0:
             return []
-        result = self.store._call(self.version.passages.query, query_embeddings=[query_vector], n_results=n,
-                                  include=["distances"])
+        result = self.store.query(self.version.passages, query_vector, n)
         return [(self.position[pid], 1.0 - float(d))
                 for pid, d in zip(result["ids"][0], result["distances"][0], strict=True) if pid in self.position]
 
@@ -86,11 +86,10 @@ class PassageIndex:
             return []
         if self._memory is not None:
             return self._memory.nearest_passages(query_vector, n)
-        result = self.store._call(self.version.sentences.query, query_embeddings=[query_vector], n_results=n,
-                                  include=["distances"])
+        result = self.store.query(self.version.sentences, query_vector, n)
         best: dict[int, float] = {}
         for sid, distance in zip(result["ids"][0], result["distances"][0], strict=True):
-            position = self.position.get(sid.rsplit(".", 1)[0])
+            position = self.position.get(parse_sentence_id(sid)[0])
             if position is not None and position not in best:
                 best[position] = 1.0 - float(distance)
         return list(best.items())
@@ -185,12 +184,12 @@ class PassageIndex:
         with self._lock:
             missing = [p for p in passages if p.id not in self._sentence_cache]
         if missing:
-            ids = [f"{p.id}.{i}" for p in missing for i in range(len(p.sentence_spans))]
-            got = self.store._call(self.version.sentences.get, ids=ids, include=["embeddings"])
+            ids = [sid for p in missing for sid in sentence_ids(p.id, len(p.sentence_spans))]
+            got = self.store.get(self.version.sentences, ids, include=("embeddings",))
             by_id = dict(zip(got["ids"], np.asarray(got["embeddings"], dtype=np.float32), strict=True))
             with self._lock:
                 for p in missing:
-                    rows = [by_id.get(f"{p.id}.{i}") for i in range(len(p.sentence_spans))]
+                    rows = [by_id.get(sid) for sid in sentence_ids(p.id, len(p.sentence_spans))]
                     found = [r for r in rows if r is not None]
                     if len(found) == len(rows) and rows:
                         self._sentence_cache[p.id] = np.vstack(found)
@@ -214,7 +213,7 @@ class SentenceMatrix:
         rows, row_passage, starts = [], [], [0]
         for position, passage in enumerate(passages):
             for i in range(len(passage.sentence_spans)):
-                rows.append(vectors[f"{passage.id}.{i}"])
+                rows.append(vectors[sentence_id(passage.id, i)])
                 row_passage.append(position)
             starts.append(len(rows))
         dim = len(next(iter(vectors.values()))) if vectors else 384

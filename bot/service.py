@@ -19,6 +19,8 @@ from bot.compose import Composition, compose_answer
 from bot.conversation import clean_question, follow_up_context, normalize_history
 from bot.errors import BotError, IndexMissingError, IndexUnavailableError, InvalidQuestionError
 from bot.evidence import Evidence, build_evidence, masked_question
+from bot.index.embedding import Embedder, SentenceTransformerEmbedder, bundled_embedder, multilingual_embedder
+from bot.index.store import IndexStore
 from bot.question import QuestionShape, shape_of
 from bot.retrieval import PassageIndex, hybrid_search
 from bot.safety import SafetyCheck, SafetyGate, default_gate
@@ -29,8 +31,6 @@ from bot.schema import Answer, Passage, Route
 from bot.scoring import ANSWER_MODEL_FILE, AnswerModel
 from bot.settings import Settings
 from bot.text import source_descriptors, stem, terms
-from ingest.embedding import Embedder, SentenceTransformerEmbedder, bundled_embedder, multilingual_embedder
-from ingest.store import IndexStore
 
 log = logging.getLogger("bot")
 

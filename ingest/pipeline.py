@@ -3,26 +3,26 @@
 - A file whose bytes (sha256) and the splitting/model settings are unchanged is not read again: its
   passages and vectors are copied from the live version. An unchanged corpus publishes nothing at all.
 - A bad file is skipped with its reason; if an earlier version of it was ingested, that version is kept.
-- Everything is written into a new index version and published in one step at the end (see store.py).
+- Everything is written into a new index version and published in one step at the end (see
+  `bot.index.store`); record ids and metadata follow `bot.index.records`.
 """
 from __future__ import annotations
 
-import json
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
+from bot.index import records
+from bot.index.documents import CorpusDocument, CorpusFileError, file_sha256, find_corpus_files, load_document
+from bot.index.embedding import MULTILINGUAL_MODEL, Embedder, SentenceTransformerEmbedder, multilingual_embedder
+from bot.index.splitting import Chunk, split_document
+from bot.index.store import IndexStore, IndexVersion
 from bot.settings import Settings
-from ingest.documents import CorpusDocument, CorpusFileError, file_sha256, find_corpus_files, load_document
-from ingest.embedding import MULTILINGUAL_MODEL, Embedder, SentenceTransformerEmbedder, multilingual_embedder
-from ingest.splitting import Chunk, split_document
-from ingest.store import IndexStore, IndexVersion
 
 SPLITTER_VERSION = 2
 VECTOR_SCHEME = "passage:title+heading+text;sentence:mean(title+text,text)"
-DOC_FIELDS = ("title", "url", "kind", "authors", "journal", "year", "doi", "pmid", "publisher")
 EMBED_STEP = 64  # texts per progress-bar step
 
 
@@ -143,8 +143,9 @@ def _write_version(settings, store, live, version, plan, embedder, report, progr
 def _copy_document(store: IndexStore, live: IndexVersion, version: IndexVersion, doc_id: str) -> None:
     include = ("documents", "metadatas", "embeddings")
     old = live.collections()
+    where = records.of_document(doc_id)
     for kind, target in version.collections().items():
-        for ids, documents, metadatas, embeddings in store.read_all(old[kind], include, where={"doc_id": doc_id}):
+        for ids, documents, metadatas, embeddings in store.read_all(old[kind], include, where=where):
             store.add(target, list(ids), np.asarray(embeddings, dtype=np.float32), list(documents), list(metadatas))
 
 
@@ -170,8 +171,8 @@ def _embed_and_add(store, version, fresh, embedder: Embedder, report: IngestRepo
                                  _passage_metadata(doc, chunk)))
             for n, span in enumerate(chunk.sentences):
                 sentence = doc.text[span.start:span.end]
-                sentence_rows.append((f"{chunk.id}.{n}", sentence_texts(doc.title, sentence), sentence,
-                                      {"passage_id": chunk.id, "doc_id": doc.id, "start": span.start, "end": span.end}))
+                sentence_rows.append((records.sentence_id(chunk.id, n), sentence_texts(doc.title, sentence), sentence,
+                                      records.sentence_metadata(chunk.id, doc.id, span.start, span.end)))
     multilingual = version.multilingual is not None
     total = len(passage_rows) + (4 if multilingual else 2) * len(sentence_rows)
     bar = _progress_bar(total, progress)
@@ -207,11 +208,9 @@ def mean_of_pairs(vectors: np.ndarray) -> np.ndarray:
 
 
 def _passage_metadata(doc: CorpusDocument, chunk: Chunk) -> dict:
-    meta = {key: doc.meta[key] for key in DOC_FIELDS if key in doc.meta and doc.meta[key] != ""}
-    meta.update(doc_id=doc.id, heading=chunk.heading, index=chunk.index, start=chunk.start, end=chunk.end,
-                body_offset=doc.body_offset, doc_sha=doc.sha256,
-                sentences=json.dumps([[s.start, s.end] for s in chunk.sentences]))
-    return meta
+    return records.passage_metadata(doc.id, heading=chunk.heading, index=chunk.index, start=chunk.start,
+                                    end=chunk.end, sentences=[(s.start, s.end) for s in chunk.sentences],
+                                    doc_fields=doc.meta, body_offset=doc.body_offset, doc_sha=doc.sha256)
 
 
 def _progress_bar(total: int, enabled: bool):

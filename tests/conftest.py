@@ -175,7 +175,7 @@ def assert_grounded(answer, index) -> None:
 # --- slow: real parts ------------------------------------------------------------------------------
 @pytest.fixture(scope="session")
 def real_embedder(tmp_path_factory):
-    from ingest.embedding import SentenceTransformerEmbedder
+    from bot.index.embedding import SentenceTransformerEmbedder
 
     embedder = SentenceTransformerEmbedder(onnx_dir=tmp_path_factory.mktemp("onnx"))
     embedder.warm_up()

@@ -10,9 +10,9 @@ from dataclasses import replace
 import pytest
 from conftest import REPO, ChromaServer, FakeEmbedder, write_doc
 
+from bot.index.store import IndexStore
 from bot.service import Bot
 from ingest.pipeline import ingest_corpus
-from ingest.store import IndexStore
 
 pytestmark = pytest.mark.slow
 

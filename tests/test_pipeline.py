@@ -2,9 +2,9 @@
 import pytest
 from conftest import FakeEmbedder, write_doc
 
+from bot.index.store import IndexStore
 from ingest.__main__ import main as ingest_main
 from ingest.pipeline import ingest_corpus
-from ingest.store import IndexStore
 
 
 def passage_ids(settings):

@@ -9,12 +9,12 @@ from hypothesis import given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
+from bot.index.store import IndexStore
 from bot.integrations import HybridRetriever
 from bot.lexical import BM25Index, SpellingCorrector
 from bot.retrieval import reciprocal_rank_fusion
 from bot.service import Bot
 from ingest.pipeline import ingest_corpus, mean_of_pairs, sentence_texts
-from ingest.store import IndexStore
 
 
 def bm25_reference(documents, query, k1=1.5, b=0.75):

@@ -1,10 +1,10 @@
 """Evidence spans and question shapes: lists stay whole, back-references keep what they refer to, parts split."""
 import pytest
 
+from bot.index.splitting import split_document
 from bot.question import question_parts, shape_of, without_exclusions
 from bot.schema import Passage, Source
 from bot.spans import span_around
-from ingest.splitting import split_document
 
 
 def passage_of(body: str) -> Passage:

@@ -12,8 +12,8 @@ import json
 import re
 from pathlib import Path
 
-from ingest.documents import find_corpus_files, load_document
-from ingest.splitting import split_document
+from bot.index.documents import find_corpus_files, load_document
+from bot.index.splitting import split_document
 
 TEMPLATES = [  # (pattern in the sentence, question template; {name} is the study, {0} the first group)
     (re.compile(r"\b(\d[\d,]*) (patients|people|participants|volunteers|men|trials|articles|centres)\b"),

@@ -11,8 +11,8 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
+from bot.index.splitting import split_sentences
 from bot.text import terms
-from ingest.splitting import split_sentences
 
 
 class SupportJudge:

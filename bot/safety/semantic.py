@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ingest.embedding import MULTILINGUAL_MODEL, bundled_embedder, multilingual_embedder
+from bot.index.embedding import MULTILINGUAL_MODEL, bundled_embedder, multilingual_embedder
 
 MODEL_NAME = f"{MULTILINGUAL_MODEL}+all-MiniLM-L6-v2"
 

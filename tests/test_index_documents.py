@@ -4,7 +4,7 @@ from pathlib import Path
 import pytest
 from conftest import write_doc
 
-from ingest.documents import CorpusFileError, find_corpus_files, load_document
+from bot.index.documents import CorpusFileError, find_corpus_files, load_document
 
 
 def test_valid_markdown_document_and_body_offset(tmp_path):

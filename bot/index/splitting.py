@@ -18,6 +18,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from bot.index.records import passage_id
+
 HEADING = re.compile(r"^(#{1,6})[ \t]+(.+?)[ \t#]*$")
 LIST_ITEM = re.compile(r"^[ \t]*(?:[-*+\u2022]|\d{1,3}[.)])[ \t]+(?=\S)")
 SENTENCE_END = re.compile(r"[.!?]+[\"'\u201d\u2019)\]]*(?=\s)")
@@ -47,7 +49,7 @@ class Chunk:
 
     @property
     def id(self) -> str:
-        return f"{self.doc_id}#{self.index}"
+        return passage_id(self.doc_id, self.index)
 
 
 @dataclass

@@ -5,13 +5,16 @@ Layout (names use `Settings.collection_prefix`, default `bot`):
 - `bot-passages`: a copy of the live version's passages under a fixed name, for other tools (a plain Chroma
   or langchain-chroma client); refreshed after each publish;
 - `bot-passages-<tag>`: one record per passage (vector of "title / heading / text"), metadata to cite it;
-- `bot-sentences-<tag>`: one record per sentence (vector of "title: sentence"), keyed `<passage id>.<n>`;
+- `bot-sentences-<tag>`: one record per sentence (vector of "title: sentence"), keyed `<passage id>.<n>`
+  (ids and metadata of both kinds of record: `bot.index.records`);
 - `bot-multilingual-<tag>` (optional): the same sentences embedded by multilingual-e5-small, so a question
   in Spanish can find English sentences.
 
 An ingest fills a fresh `<tag>` and then flips `live` in one metadata write; until then readers keep using
 the previous version, and a crash leaves only unpublished collections that the next ingest deletes.
-Chroma never embeds anything here: collections are created with `embedding_function=None`.
+Chroma never embeds anything here: collections are created with `embedding_function=None`. Other modules
+reach the collections only through `IndexStore`'s public methods (`query`, `get`, `read_all`, `count`, `add`,
+...), which turn a lost connection into `IndexUnavailableError`.
 """
 from __future__ import annotations
 
@@ -194,6 +197,20 @@ class IndexStore:
         for tag in stale:
             self.drop_version(tag)
         return sorted(stale)
+
+    def query(self, collection, query_vector, n_results: int, include=("distances",)) -> dict:
+        """The `n_results` records nearest to one query vector: Chroma's result (`ids`, `distances`, ...), one
+        list per field holding the single query's list."""
+        return self._call(collection.query, query_embeddings=[query_vector], n_results=n_results,
+                          include=list(include))
+
+    def get(self, collection, ids: list[str], include=("embeddings",)) -> dict:
+        """The records with the given ids (those that exist): Chroma's result (`ids`, `embeddings`, ...)."""
+        return self._call(collection.get, ids=ids, include=list(include))
+
+    def count(self, collection) -> int:
+        """How many records a collection holds."""
+        return self._call(collection.count)
 
     def read_all(self, collection, include=("documents", "metadatas"), where=None, page: int = 5000):
         """Every record of a collection (optionally filtered), in pages; yields (ids, documents, metadatas,

@@ -2,7 +2,7 @@
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ingest.splitting import LIST_ITEM, split_document, split_sentences
+from bot.index.splitting import LIST_ITEM, split_document, split_sentences
 
 WORDS = st.sampled_from("baclofen craving dose trial patients mg alcohol Dr. e.g. U.S. reduced 60 the of a".split())
 SENTENCE = st.builds(lambda words, end: " ".join(words).capitalize() + end,

@@ -19,7 +19,7 @@ def test_onnx_vectors_match_torch(real_embedder):
 
 @pytest.mark.slow
 def test_unusable_cache_dir_falls_back_to_torch(tmp_path, caplog):
-    from ingest.embedding import SentenceTransformerEmbedder
+    from bot.index.embedding import SentenceTransformerEmbedder
 
     blocker = tmp_path / "not-a-dir"
     blocker.write_text("a file where the cache directory should be")
