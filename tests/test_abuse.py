@@ -66,7 +66,7 @@ def test_oversized_bodies_and_invalid_utf8(client):
 def test_answers_link_only_to_corpus_sources(client):
     from conftest import CORPUS
 
-    from ingest.documents import find_corpus_files, load_document
+    from bot.index.documents import find_corpus_files, load_document
 
     corpus_urls = {load_document(p).url for p in find_corpus_files(CORPUS)}
     body = client.post("/api/ask", json={"question": "See https://evil.example and tell me about ALPADIR"}).json()
@@ -101,8 +101,8 @@ def test_chat_rate_limit_is_a_friendly_message(corpus_bot):
     from test_web_ui import handler
 
     respond = handler(corpus_bot, "respond", rate_limit_per_min=1)
-    anyio.run(respond, "What is baclofen?", [], [], None)
-    _, history, _ = anyio.run(respond, "And again?", [], [], None)
+    anyio.run(respond, "What is baclofen?", [], [], {}, None)
+    _, history, _, _ = anyio.run(respond, "And again?", [], [], {}, None)
     assert "faster than I can answer" in history[-1]["content"]
 
 

@@ -143,3 +143,34 @@ def test_a_spanish_crisis_message_gets_the_spanish_notice_in_the_widget(browser,
     assert "988" in text and "911" in text
     assert "llame" in text and "Línea" in text  # the Spanish notice, not the English one
     page.screenshot(path=str(tmp_path / "widget_spanish_crisis.png"))
+
+
+def test_a_thumbs_down_clicked_in_the_chat_reaches_the_feedback_store(browser, corpus_bot, tmp_path):
+    from app import create_app
+
+    settings = replace(corpus_bot.settings, feedback=True, data_dir=tmp_path / "data", rate_limit_per_min=0)
+    app = create_app(settings, corpus_bot)
+    served = ServedApp(app)
+    try:
+        page = browser.new_page(viewport={"width": 1200, "height": 900})
+        page.goto(served.url + "/")
+        box = page.locator("#question textarea")
+        box.wait_for(timeout=30000)
+        box.fill("What was the target dose in ALPADIR?")
+        box.press("Enter")
+        page.locator(".answer a.cite").first.wait_for(timeout=20000)
+        dislike = page.locator('button[aria-label="Dislike"]').last
+        dislike.wait_for(timeout=10000)
+        dislike.click()
+        from bot.feedback import FeedbackStore, default_url
+
+        store = FeedbackStore(default_url(settings.data_dir), settings.feedback_days)
+        deadline = 50
+        while not store.votes() and deadline:
+            page.wait_for_timeout(100)
+            deadline -= 1
+        [vote] = store.votes()
+        assert vote.vote == -1 and vote.route == "answer" and "ALPADIR" in vote.question
+        page.screenshot(path=str(tmp_path / "feedback.png"))
+    finally:
+        served.stop()

@@ -32,8 +32,10 @@ def build_chat(visitors: Visitors, settings: Settings, compact: bool = False) ->
         chatbot = gr.Chatbot(value=[greeting_message(settings.greeting)],
                              height="calc(100vh - 205px)" if compact else 520, layout="panel" if compact else None,
                              show_label=False, elem_id="chat", sanitize_html=True, render_markdown=True,
-                             feedback_options=None, buttons=["copy"])
+                             feedback_options=("Like", "Dislike") if visitors.feedback else None,
+                             buttons=["copy"])
         turns = gr.State([])
+        answered = gr.State({})  # chat message index -> what a vote on it records (no answer text)
         with gr.Row(equal_height=True):
             box = gr.Textbox(placeholder="Ask a question about baclofen…", show_label=False, scale=8, lines=1,
                              max_lines=4, max_length=settings.max_question_chars, elem_id="question",
@@ -43,17 +45,29 @@ def build_chat(visitors: Visitors, settings: Settings, compact: bool = False) ->
             gr.Examples(EXAMPLES, inputs=[box], label="Try asking")
         gr.HTML(f'<div class="safety-footer">{SAFETY_FOOTER}</div>')
 
-        async def respond(message: str, history: list, previous_turns: list, request: gr.Request):
+        async def respond(message: str, history: list, previous_turns: list, votes: dict, request: gr.Request):
             visit = await visitors.ask(message, previous_turns, visitors.client_of(request))
             history = history + [{"role": "user", "content": user_html(message)},
                                  {"role": "assistant", "content": answer_html(visit.answer)}]
             previous_turns = (previous_turns + [{"role": "user", "content": message},
                                                 {"role": "assistant", "content": visit.answer.text}])[-TURNS_KEPT:]
-            return "", history, previous_turns
+            if visitors.feedback and visit.answer.route not in FAILED_ROUTES:
+                votes = {**votes, len(history) - 1: {"question": message, "id": visit.record["id"],
+                                                     "route": str(visit.answer.route), "mode": "extractive"}}
+            return "", history, previous_turns, votes
 
         for trigger in (box.submit, send.click):
-            trigger(respond, [box, chatbot, turns], [box, chatbot, turns], api_visibility="private",
-                    concurrency_limit=settings.answer_workers, concurrency_id="answers")
+            trigger(respond, [box, chatbot, turns, answered], [box, chatbot, turns, answered],
+                    api_visibility="private", concurrency_limit=settings.answer_workers, concurrency_id="answers")
+
+        if visitors.feedback:
+            def vote(votes: dict, event: gr.LikeData):
+                index = event.index[0] if isinstance(event.index, (list, tuple)) else event.index
+                liked = event.liked is True or event.liked == "Like"
+                if event.liked in (True, False, "Like", "Dislike"):
+                    visitors.vote(votes.get(index) or votes.get(str(index)) or {}, liked)
+
+            chatbot.like(vote, [answered], None, api_visibility="private", queue=False)
 
         async def ask(question: str, history: list | None = None, request: gr.Request | None = None) -> dict:
             """Answer one question; returns the results-line object (answer, refused, citations, ...)."""

@@ -13,6 +13,7 @@ import anyio
 import anyio.to_thread
 
 from bot.errors import BotError, IndexMissingError
+from bot.feedback import FeedbackStore, default_url
 from bot.privacy import ConversationLog, RateLimiter
 from bot.schema import Answer, Route
 from bot.service import Bot
@@ -45,6 +46,10 @@ class Visitors:
         if self.log:
             self.log.prune()
         self.metrics = Metrics() if settings.metrics else None
+        self.feedback = FeedbackStore(settings.feedback_db or default_url(settings.data_dir), settings.feedback_days,
+                                      bot.is_corpus_word) if settings.feedback else None
+        if self.feedback:
+            self.feedback.prune()
 
     def client_of(self, request) -> str:
         headers = getattr(request, "headers", None) or {}
@@ -89,6 +94,15 @@ class Visitors:
         if self.log and isinstance(question, str) and answer.route not in (Route.UNAVAILABLE, Route.TIMED_OUT):
             self.log.write(question, record)
         return Visit(answer, record)
+
+    def vote(self, answered: dict, liked: bool) -> bool:
+        """Keep a visitor's vote on an answer (`answered`: question, id, route, mode); False when feedback is
+        off or the vote is not about an answer."""
+        if self.feedback is None or not answered.get("id"):
+            return False
+        self.feedback.record(answered.get("question", ""), answered["id"], answered.get("route", ""),
+                             answered.get("mode", "extractive"), liked)
+        return True
 
     def safe_answer(self, question, history=None) -> Answer:
         """bot.answer, with operational failures turned into a message instead of an error page: a missing
