@@ -1,13 +1,15 @@
 """Visitors' thumbs up and down on answers, for the site owner (opt-in: `BOT_FEEDBACK=on`).
 
-What is kept, per vote: the day (no time), the answer's id, its route and mode, the vote, and the question
-after the same redaction as the conversation log (e-mail, phone, ID-like numbers and name-like words removed).
-No answer text, no address, no session. Rows older than `BOT_FEEDBACK_DAYS` are deleted when the app starts
-and once a day. The store is SQLite under `BOT_DATA_DIR` by default; `BOT_FEEDBACK_DB` takes any SQLAlchemy
-URL (e.g. `postgresql+psycopg://...`) so that replicas behind a load balancer can share one database.
+What is kept, per vote: the day (no time), the answer's id, its route and mode, the vote, the question after
+the same redaction as the conversation log (e-mail, phone, ID-like numbers and name-like words removed), and
+the quotes the answer cited (corpus text, never the visitor's). No address, no session. Rows older than
+`BOT_FEEDBACK_DAYS` are deleted when the app starts and once a day. The store is SQLite under `BOT_DATA_DIR`
+by default; `BOT_FEEDBACK_DB` takes any SQLAlchemy URL (e.g. `postgresql+psycopg://...`) so that replicas
+behind a load balancer can share one database.
 """
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -28,6 +30,7 @@ FEEDBACK = Table(
     Column("mode", String(16), nullable=False),
     Column("vote", Integer, nullable=False),  # +1 up, -1 down
     Column("question", Text, nullable=False),  # redacted
+    Column("quotes", Text, nullable=False, default="[]"),  # JSON list of the cited quotes (corpus text)
 )
 
 
@@ -39,6 +42,7 @@ class Vote:
     mode: str
     vote: int
     question: str
+    quotes: tuple[str, ...] = ()
 
 
 def default_url(data_dir: Path) -> str:
@@ -56,11 +60,12 @@ class FeedbackStore:
         self._lock = threading.Lock()
 
     def record(self, question: str, answer_id: str, route: str, mode: str, liked: bool,
-               today: date | None = None) -> None:
+               today: date | None = None, quotes: list[str] | tuple[str, ...] = ()) -> None:
         today = today or datetime.now(UTC).date()
         self._prune_daily(today)
         row = {"day": today, "answer_id": answer_id[:32], "route": route[:32], "mode": mode[:16],
-               "vote": 1 if liked else -1, "question": redact(question or "", self.is_known_word)}
+               "vote": 1 if liked else -1, "question": redact(question or "", self.is_known_word),
+               "quotes": json.dumps(list(quotes), ensure_ascii=False)}
         with self.engine.begin() as connection:
             connection.execute(insert(FEEDBACK), row)
 
@@ -69,7 +74,8 @@ class FeedbackStore:
         if since is not None:
             query = query.where(FEEDBACK.c.day >= since)
         with self.engine.connect() as connection:
-            return [Vote(r.day, r.answer_id, r.route, r.mode, r.vote, r.question) for r in connection.execute(query)]
+            return [Vote(r.day, r.answer_id, r.route, r.mode, r.vote, r.question, tuple(json.loads(r.quotes or "[]")))
+                    for r in connection.execute(query)]
 
     def prune(self, today: date | None = None) -> int:
         cutoff = (today or datetime.now(UTC).date()) - timedelta(days=self.retention_days)

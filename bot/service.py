@@ -132,6 +132,10 @@ class Bot:
                         self._query_vectors.popitem(last=False)
         return vector
 
+    def embed_many(self, texts) -> np.ndarray:
+        """Unit vectors for many texts with the bot's model, outside the question cache (for reports)."""
+        return self.embedder.embed(list(texts))
+
     def embed_texts(self, texts: list[str]) -> list[np.ndarray]:
         """Vectors for several texts (a question and its parts) in one forward pass, through the cache."""
         keys = [t.strip().lower() for t in texts]

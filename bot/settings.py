@@ -80,6 +80,7 @@ class Settings:
     feedback: bool = setting(False, "thumbs up/down on answers, kept with the redacted question")
     feedback_db: str = setting("", "SQLAlchemy URL of the feedback store (empty: SQLite in BOT_DATA_DIR)")
     feedback_days: int = setting(180, "days a vote is kept", low=1, high=3650)
+    admin_token: str = setting("", "turns on /admin (the insights page) for this token; empty: no /admin")
     log_conversations: bool = setting(False, "keep a redacted log of questions and answers")
     conversation_log_days: int = setting(30, "days that log is kept", low=1, high=3650)
     # --- branding (widget and page) --------------------------------------------------------------

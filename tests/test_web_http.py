@@ -147,14 +147,15 @@ def test_every_url_the_readme_names_answers(corpus_bot):
 
     from conftest import REPO
 
-    client = TestClient(create_app(replace(corpus_bot.settings, metrics=True), corpus_bot))
+    settings = replace(corpus_bot.settings, metrics=True, admin_token="readme-token")
+    client = TestClient(create_app(settings, corpus_bot), headers={"Authorization": "Bearer readme-token"})
 
     readme = (REPO / "README.md").read_text()
     found = re.findall(r"`(/[^`\s]*)`|127\.0\.0\.1:7860(/[^\s`)'\"]*)", readme)
     paths = {(a or b).rstrip(".,") or "/" for a, b in found}
     paths = {path for path in paths if not re.search(r"[*<>{}]|^/(?:srv|tmp)/", path)}  # patterns, not URLs
     assert {"/api/ask", "/widget", "/embed.js", "/healthz", "/readyz", "/api/docs", "/api/openapi.json",
-            "/examples/host.html"} <= paths, paths
+            "/examples/host.html", "/metrics", "/admin"} <= paths, paths
     for path in sorted(paths):
         response = client.post(path, json={"question": "What is baclofen?"}) if path == "/api/ask" else client.get(path)
         assert response.status_code == 200, (path, response.status_code)

@@ -2,6 +2,8 @@
 readiness probes, the widget's script and configuration, security headers and CORS (deny by default)."""
 from __future__ import annotations
 
+import base64
+import hashlib
 import hmac
 import json
 from pathlib import Path
@@ -9,7 +11,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.openapi.docs import get_swagger_ui_html
-from fastapi.responses import FileResponse, JSONResponse, RedirectResponse, Response
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, Field
 
@@ -186,6 +188,22 @@ def swagger_assets() -> str:
     return str(swagger_ui_path)
 
 
+def token_matches(request: Request, token: str) -> bool:
+    """`Authorization: Bearer <token>`, or HTTP Basic with the token as password (so a browser can open it).
+    Both sides are hashed first, so the comparison takes the same time whatever was sent."""
+    given = request.headers.get("authorization", "")
+    scheme, _, value = given.partition(" ")
+    if scheme.lower() == "basic":
+        try:
+            value = base64.b64decode(value, validate=True).decode("utf-8").partition(":")[2]
+        except (ValueError, UnicodeDecodeError):
+            value = ""
+    elif scheme.lower() != "bearer":
+        value = ""
+    digest = hashlib.sha256(value.encode()).digest()
+    return hmac.compare_digest(digest, hashlib.sha256(token.encode()).digest()) and bool(value)
+
+
 def install_routes(app: FastAPI, bot: Bot, visitors: Visitors, settings: Settings) -> None:
     @app.get("/healthz")
     def healthz() -> dict:
@@ -204,12 +222,21 @@ def install_routes(app: FastAPI, bot: Bot, visitors: Visitors, settings: Setting
 
         @app.get("/metrics", include_in_schema=False)
         def prometheus(request: Request) -> Response:
-            given = request.headers.get("authorization", "")
-            expected = f"Bearer {settings.metrics_token}"
-            if settings.metrics_token and not hmac.compare_digest(given.encode(), expected.encode()):
+            if settings.metrics_token and not token_matches(request, settings.metrics_token):
                 return error(401, "The metrics need a bearer token (BOT_METRICS_TOKEN).",
                              {"WWW-Authenticate": "Bearer"})
             return Response(metrics.exposition(), media_type="text/plain; version=0.0.4; charset=utf-8")
+
+    if settings.admin_token:
+        @app.get("/admin", include_in_schema=False)
+        def admin(request: Request) -> Response:
+            if not token_matches(request, settings.admin_token):
+                return error(401, "This page needs the admin token (BOT_ADMIN_TOKEN).",
+                             {"WWW-Authenticate": 'Basic realm="admin", charset="UTF-8"'})
+            from bot.insights import gather, render_html
+
+            page = render_html(gather(settings, bot.embed_many), f"{settings.center_name}: what visitors asked")
+            return HTMLResponse(page, headers={"Cache-Control": "no-store"})
 
     @app.get("/embed.js")
     def embed_js() -> FileResponse:

@@ -53,7 +53,8 @@ def build_chat(visitors: Visitors, settings: Settings, compact: bool = False) ->
                                                 {"role": "assistant", "content": visit.answer.text}])[-TURNS_KEPT:]
             if visitors.feedback and visit.answer.route not in FAILED_ROUTES:
                 votes = {**votes, len(history) - 1: {"question": message, "id": visit.record["id"],
-                                                     "route": str(visit.answer.route), "mode": "extractive"}}
+                                                     "route": str(visit.answer.route), "mode": "extractive",
+                                                     "quotes": [c.quote for c in visit.answer.citations]}}
             return "", history, previous_turns, votes
 
         for trigger in (box.submit, send.click):

@@ -101,7 +101,7 @@ class Visitors:
         if self.feedback is None or not answered.get("id"):
             return False
         self.feedback.record(answered.get("question", ""), answered["id"], answered.get("route", ""),
-                             answered.get("mode", "extractive"), liked)
+                             answered.get("mode", "extractive"), liked, quotes=answered.get("quotes", ()))
         return True
 
     def safe_answer(self, question, history=None) -> Answer:
