@@ -10,7 +10,7 @@ export ANONYMIZED_TELEMETRY := False
 export HF_HUB_DISABLE_PROGRESS_BARS := 1
 export TRANSFORMERS_VERBOSITY := error
 
-.PHONY: install run test test-fast lint ingest bench eval browser clean
+.PHONY: install run test test-fast lint ingest bench eval browser postgres clean
 
 install: $(STAMP)
 
@@ -33,7 +33,13 @@ browser:
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium chromium-driver >/dev/null; }
 
-test: install browser
+postgres:
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { \
+	  echo "installing Debian postgresql for the feedback-store test"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq postgresql >/dev/null; }
+
+test: install browser postgres
 	$(PY) -m pytest -m "slow or not slow"
 
 lint: install

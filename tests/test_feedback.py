@@ -55,3 +55,53 @@ def test_with_feedback_off_there_are_no_thumbs_and_nothing_is_stored(corpus_bot,
     assert visitors.feedback is None and "vote" not in functions
     assert not visitors.vote({"id": "abc", "question": "q"}, liked=True)
     assert not list(tmp_path.rglob("*.sqlite3"))
+
+
+class PostgresServer:
+    """A throwaway PostgreSQL cluster (Debian's binaries; `make test` installs them) on a free port."""
+
+    def __init__(self):
+        import glob
+        import shutil
+        import subprocess
+        import tempfile
+        from pathlib import Path
+
+        from conftest import free_port
+
+        directory = Path(tempfile.mkdtemp(prefix="bot-pg-")) / "cluster"  # pytest's tmp dirs are root-only
+        directory.parent.chmod(0o755)
+
+        found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
+        if not found:
+            pytest.fail("Debian postgresql is missing: `make test` installs it (apt-get install postgresql)")
+        self.bin, self.dir, self.port = found[-1].rsplit("/", 1)[0], directory, free_port()
+        directory.mkdir()
+        shutil.chown(directory, "postgres", "postgres")  # the server refuses to run as root
+        self.run = lambda *args: subprocess.run(["runuser", "-u", "postgres", "--", *args], check=True,
+                                                capture_output=True, timeout=120)
+        self.run(f"{self.bin}/initdb", "-D", str(directory / "data"), "-A", "trust", "-U", "bot")
+        self.run(f"{self.bin}/pg_ctl", "-D", str(directory / "data"), "-w", "-l", str(directory / "log"),
+                 "-o", f"-p {self.port} -k {directory} -c listen_addresses=127.0.0.1", "start")
+        self.url = f"postgresql+psycopg://bot@127.0.0.1:{self.port}/postgres"
+
+    def stop(self):
+        import shutil
+
+        self.run(f"{self.bin}/pg_ctl", "-D", str(self.dir / "data"), "-w", "-m", "fast", "stop")
+        shutil.rmtree(self.dir.parent, ignore_errors=True)
+
+
+@pytest.mark.slow
+def test_replicas_can_share_a_postgresql_feedback_store():
+    server = PostgresServer()
+    try:
+        first, second = FeedbackStore(server.url, 30), FeedbackStore(server.url, 30)  # two replicas
+        first.record("Call me at 555-123-4567, what does it cost?", "a1", "refused", "extractive", False,
+                     today=date(2026, 11, 30), quotes=["a quote"])
+        second.record("is it addictive?", "b2", "answer", "extractive", True, today=date(2026, 11, 30))
+        votes = FeedbackStore(server.url, 30).votes()
+        assert [(v.answer_id, v.vote) for v in votes] == [("a1", -1), ("b2", 1)]
+        assert votes[0].question == "Call me at [PHONE], what does it cost?" and votes[0].quotes == ("a quote",)
+    finally:
+        server.stop()
