@@ -4,8 +4,8 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from conftest import FakeEmbedder, assert_grounded
 from fastapi.testclient import TestClient
+from helpers import FakeEmbedder, assert_grounded
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
@@ -64,7 +64,7 @@ def test_oversized_bodies_and_invalid_utf8(client):
 
 
 def test_answers_link_only_to_corpus_sources(client):
-    from conftest import CORPUS
+    from helpers import CORPUS
 
     from bot.index.documents import find_corpus_files, load_document
 
@@ -159,7 +159,7 @@ def test_missing_index_says_how_to_build_it(tmp_path):
 
 
 def test_unreachable_chroma_server_is_a_clear_error(tmp_path):
-    from conftest import free_port
+    from helpers import free_port
 
     from bot.service import Bot
     from bot.settings import Settings

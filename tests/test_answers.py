@@ -2,7 +2,7 @@
 import json
 
 import pytest
-from conftest import DEV_QA, TUNING_QA, assert_grounded
+from helpers import DEV_QA, TUNING_QA, assert_grounded
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st

@@ -5,7 +5,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from conftest import REPO, ServedApp, free_port
+from helpers import REPO, ServedApp, free_port
 
 pytestmark = pytest.mark.slow
 CHROMIUM = "/usr/bin/chromium"

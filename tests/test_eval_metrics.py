@@ -162,7 +162,7 @@ def test_filter_and_limit():
 
 
 def test_generate_drafts_questions_with_sources_from_the_corpus():
-    from conftest import CORPUS
+    from helpers import CORPUS
 
     from bot.eval.generate import draft_items
 

@@ -8,7 +8,7 @@ import time
 from dataclasses import replace
 
 import pytest
-from conftest import REPO, ChromaServer, FakeEmbedder, write_doc
+from helpers import REPO, ChromaServer, FakeEmbedder, write_doc
 
 from bot.index.store import IndexStore
 from bot.service import Bot
@@ -19,7 +19,7 @@ pytestmark = pytest.mark.slow
 SLOW_INGEST = textwrap.dedent("""
     import sys, time
     sys.path[:0] = [{repo!r}, {tests!r}]
-    from conftest import FakeEmbedder
+    from helpers import FakeEmbedder
     from bot.settings import Settings
     from ingest.pipeline import ingest_corpus
 

@@ -67,7 +67,7 @@ class PostgresServer:
         import tempfile
         from pathlib import Path
 
-        from conftest import free_port
+        from helpers import free_port
 
         directory = Path(tempfile.mkdtemp(prefix="bot-pg-")) / "cluster"  # pytest's tmp dirs are root-only
         directory.parent.chmod(0o755)

@@ -2,7 +2,7 @@
 from pathlib import Path
 
 import pytest
-from conftest import write_doc
+from helpers import write_doc
 
 from bot.index.documents import CorpusFileError, find_corpus_files, load_document
 

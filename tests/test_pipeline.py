@@ -1,6 +1,6 @@
 """Ingest: incremental, atomic, and honest about skipped files (fake embedder, real embedded Chroma)."""
 import pytest
-from conftest import FakeEmbedder, write_doc
+from helpers import FakeEmbedder, write_doc
 
 from bot.index.store import IndexStore
 from ingest.__main__ import main as ingest_main

@@ -4,7 +4,7 @@ from collections import Counter
 
 import numpy as np
 import pytest
-from conftest import CORPUS, FakeEmbedder, write_doc
+from helpers import CORPUS, FakeEmbedder, write_doc
 from hypothesis import given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st

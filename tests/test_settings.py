@@ -4,7 +4,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import REPO
+from helpers import REPO
 
 from bot.errors import ConfigError
 from bot.settings import Settings, settings_table

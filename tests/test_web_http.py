@@ -11,7 +11,7 @@ ALLOWED = "https://center.example"
 
 @pytest.fixture(scope="module")
 def client(fake_corpus_settings):
-    from conftest import FakeEmbedder
+    from helpers import FakeEmbedder
 
     from bot.service import Bot
 
@@ -91,7 +91,7 @@ def test_embed_script_and_branding_overrides_are_validated(client):
 @pytest.fixture(scope="module")
 def open_client(fake_corpus_settings):
     """A client with no rate limit, for tests that ask many questions."""
-    from conftest import FakeEmbedder
+    from helpers import FakeEmbedder
 
     from bot.service import Bot
 
@@ -145,7 +145,7 @@ def test_every_url_the_readme_names_answers(corpus_bot):
     optional features it documents turned on."""
     import re
 
-    from conftest import REPO
+    from helpers import REPO
 
     settings = replace(corpus_bot.settings, metrics=True, admin_token="readme-token")
     client = TestClient(create_app(settings, corpus_bot), headers={"Authorization": "Bearer readme-token"})
@@ -176,7 +176,7 @@ def test_the_rest_api_has_its_own_openapi_schema_and_docs(client):
 
 
 def test_readiness_fails_until_there_is_an_index(tmp_path):
-    from conftest import FakeEmbedder
+    from helpers import FakeEmbedder
 
     from bot.service import Bot
     from bot.settings import Settings
