@@ -109,3 +109,17 @@ def test_the_example_files_cover_every_route_in_both_languages():
         langs = {e["lang"] for e in examples if e["route"] == route}
         assert {"en", "es"} <= langs, route
     assert sum(e["route"] == "answer" for e in examples) >= 200
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("message", [  # none of these is in the example files: unseen members of the class
+    "compose a limerick about my neighbor's cat", "tell me a bedtime story about a brave mouse",
+    "what is 12 times 8", "recommend a good podcast", "escribe una poesía sobre la luna",
+    "cuéntame una historia de piratas", "Write me a poem about spring.",
+])
+def test_off_topic_requests_are_not_read_as_crises(message):
+    from bot.safety.gate import default_gate
+    from bot.safety.semantic import example_files, load_examples
+
+    assert message.lower() not in {e["text"].lower() for e in load_examples(example_files())}
+    assert not set(default_gate().check(message).routes) & {"crisis", "emergency"}
