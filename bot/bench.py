@@ -74,11 +74,11 @@ def measure_bot(bot, questions: list[str], repeat: int, prefix: str = "") -> dic
     answers, retrievals, cached = [], [], []
     for _ in range(repeat):
         for question in questions:
-            bot._query_vectors.clear()
+            bot.forget_questions()
             answers.append(timed_ms(partial(bot.answer, question)))
-            bot._query_vectors.clear()
+            cached.append(timed_ms(partial(bot.answer, question)))  # a repeated question: its vectors cached
+            bot.forget_questions()
             retrievals.append(timed_ms(partial(bot.retrieve, question, k=4)))
-            cached.append(timed_ms(partial(bot.answer, question)))  # a repeated question: vector cached
     result = {**latency_stats(f"{prefix}answer", answers), **latency_stats(f"{prefix}retrieval", retrievals)}
     result[f"{prefix}answer_repeated_question_p50_ms"] = round(statistics.median(cached), 2)
     return result

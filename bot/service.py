@@ -116,7 +116,14 @@ class Bot:
         getattr(self.embedder, "warm_up", lambda: None)()
         for question in WARM_UP_QUESTIONS:
             self.answer(question)
+        self.forget_questions()
+
+    def forget_questions(self) -> None:
+        """Empty the question-vector caches (MiniLM here, multilingual-e5 process-wide): the next answer
+        embeds its question afresh."""
         self._query_vectors.clear()
+        if self.settings.multilingual:
+            multilingual_embedder().forget_queries()
 
     # --- queries -------------------------------------------------------------------------------
     def embed_query(self, text: str) -> np.ndarray:

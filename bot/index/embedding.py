@@ -246,6 +246,9 @@ class MultilingualEmbedder:
         repeat the example questions."""
         return self._cached_query(text)
 
+    def forget_queries(self) -> None:
+        self._cached_query.cache_clear()
+
     @functools.lru_cache(maxsize=2048)  # noqa: B019 - one process-wide instance, never freed
     def _cached_query(self, text: str) -> np.ndarray:
         vector = self._model.query(text)
