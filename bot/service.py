@@ -220,11 +220,14 @@ class Bot:
         return shape, texts, masked
 
     def evidence(self, question: str, history=None, safety: SafetyCheck | None = None,
-                 passage_ids: list[str] | None = None) -> tuple[Evidence, list[Passage]]:
+                 passage_ids: list[str] | None = None,
+                 prepared: tuple[QuestionShape, list[str], str | None] | None = None,
+                 ) -> tuple[Evidence, list[Passage]]:
         """Everything the composer needs for one question: the question's signals and the candidate sentences
         (from the retrieved passages, or from `passage_ids` when a caller retrieved them already). The question,
-        its parts and its words-the-sources-know are embedded in one batch."""
-        shape, texts, masked = self.question_texts(question)
+        its parts and its words-the-sources-know are embedded in one batch (`prepared`: question_texts()'s
+        result, when the caller has it already)."""
+        shape, texts, masked = prepared or self.question_texts(question)
         vectors = self.embed_texts(texts)
         masked_vector = vectors.pop() if masked else None
         e5_vector = self.multilingual_vector(question, safety)
@@ -255,11 +258,12 @@ class Bot:
             history = normalize_history(history)
         except InvalidQuestionError as exc:
             return Answer(text=str(exc), refused=True, route=Route.INVALID)
+        prepared = self.question_texts(text)
         minilm_vector = None
         if self.shares_gate_model:  # one forward pass for the message and every text the composer needs
-            minilm_vector = self.embed_texts([text, *self.question_texts(text)[1]])[0]
+            minilm_vector = self.embed_texts([text, *prepared[1]])[0]
         safety = self.gate.check(text, minilm_vector=minilm_vector)
-        evidence, passages = self.evidence(text, history, safety, passage_ids)
+        evidence, passages = self.evidence(text, history, safety, passage_ids, prepared)
         composition = compose_answer(evidence, self.answer_model.for_language(safety.language))
         return assemble(text, safety, composition, passages)
 
