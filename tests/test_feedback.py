@@ -62,6 +62,7 @@ class PostgresServer:
 
     def __init__(self):
         import glob
+        import os
         import shutil
         import subprocess
         import tempfile
@@ -77,9 +78,11 @@ class PostgresServer:
             pytest.fail("Debian postgresql is missing: `make test` installs it (apt-get install postgresql)")
         self.bin, self.dir, self.port = found[-1].rsplit("/", 1)[0], directory, free_port()
         directory.mkdir()
-        shutil.chown(directory, "postgres", "postgres")  # the server refuses to run as root
-        self.run = lambda *args: subprocess.run(["runuser", "-u", "postgres", "--", *args], check=True,
-                                                capture_output=True, timeout=120)
+        as_user: list[str] = []
+        if os.geteuid() == 0:  # the server refuses to run as root: run it as Debian's postgres user
+            shutil.chown(directory, "postgres", "postgres")
+            as_user = ["runuser", "-u", "postgres", "--"]
+        self.run = lambda *args: subprocess.run([*as_user, *args], check=True, capture_output=True, timeout=120)
         self.run(f"{self.bin}/initdb", "-D", str(directory / "data"), "-A", "trust", "-U", "bot")
         self.run(f"{self.bin}/pg_ctl", "-D", str(directory / "data"), "-w", "-l", str(directory / "log"),
                  "-o", f"-p {self.port} -k {directory} -c listen_addresses=127.0.0.1", "start")
