@@ -1,9 +1,11 @@
 """The widget and the chat in a real headless Chromium (Debian's), driven by Playwright. Marked slow."""
+import html
 import http.server
 import threading
 from dataclasses import replace
 from pathlib import Path
 
+import httpx
 import pytest
 from helpers import REPO, ServedApp, free_port
 
@@ -145,10 +147,11 @@ def test_a_spanish_crisis_message_gets_the_spanish_notice_in_the_widget(browser,
     page.screenshot(path=str(tmp_path / "widget_spanish_crisis.png"))
 
 
-def test_a_thumbs_down_clicked_in_the_chat_reaches_the_feedback_store(browser, corpus_bot, tmp_path):
+def test_a_thumbs_down_clicked_in_the_chat_reaches_the_store_and_the_owners_report(browser, corpus_bot, tmp_path):
     from app import create_app
 
-    settings = replace(corpus_bot.settings, feedback=True, data_dir=tmp_path / "data", rate_limit_per_min=0)
+    settings = replace(corpus_bot.settings, feedback=True, data_dir=tmp_path / "data", rate_limit_per_min=0,
+                       admin_token="owner-token-for-the-test")
     app = create_app(settings, corpus_bot)
     served = ServedApp(app)
     try:
@@ -172,5 +175,9 @@ def test_a_thumbs_down_clicked_in_the_chat_reaches_the_feedback_store(browser, c
         [vote] = store.votes()
         assert vote.vote == -1 and vote.route == "answer" and "ALPADIR" in vote.question
         page.screenshot(path=str(tmp_path / "feedback.png"))
+        report = httpx.get(served.url + "/admin", headers={"Authorization": "Bearer owner-token-for-the-test"})
+        assert report.status_code == 200
+        disliked = report.text.split("Answers visitors disliked", 1)[1].split("<h2>")[0]
+        assert "What was the target dose in ALPADIR?" in disliked and html.escape(vote.quotes[0][:40]) in disliked
     finally:
         served.stop()
