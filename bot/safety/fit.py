@@ -1,11 +1,13 @@
 """Fit the semantic layer of the safety gate and pick its thresholds.
 
-    python -m bot.safety.fit [--calibration tests/qa/safety_qa.jsonl] [--split dev]
+    python -m bot.safety.fit [--calibration tests/qa/safety_qa.jsonl:dev tests/qa/safety_blind_qa.jsonl:blind]
 
 1. Embed every example message (bot/data/safety_examples_*.jsonl) with multilingual-e5-small and MiniLM.
 2. Fit one logistic regression per route (that route against every other example, benign ones included),
    with the regularization picked by 5-fold cross-validated log loss.
-3. On the calibration messages (a safety set's `dev` split; never its `heldout` split), pick two thresholds
+3. On the calibration messages (the safety set's `dev` split, and the first blind set, which was spent on
+   its before/after measurement; never a `heldout` or unspent blind split), each scored as the
+   gate scores it (the highest probability over the whole message and its parts), pick two thresholds
    per route: the lowest ones whose false alarms on messages that do not need the route stay within
    `FALSE_ALARM_BUDGET`, so recall is as high as that budget allows. Pattern matches count as they do in
    the gate (gate.py), so the thresholds are those of the whole gate, not of the classifier alone.
@@ -32,11 +34,14 @@ from bot.safety.semantic import (
     examples_sha256,
     features_of_many,
     load_examples,
+    parts_of,
 )
 
-FALSE_ALARM_BUDGET = {"crisis": 0.02, "emergency": 0.02, "interaction": 0.01, "dosing": 0.05, "treatment": 0.05}
+FALSE_ALARM_BUDGET = {"crisis": 0.04, "emergency": 0.04, "interaction": 0.03, "dosing": 0.05, "treatment": 0.05}
+CARE_FLOOR = 0.5  # a care notice needs the route to be likelier than not; only urgent routes may go lower
 C_GRID = (0.5, 2.0, 8.0, 32.0, 128.0)
-DEFAULT_CALIBRATION = Path("tests/qa/safety_qa.jsonl")
+DEFAULT_CALIBRATION = ("tests/qa/safety_qa.jsonl:dev", "tests/qa/safety_blind_qa.jsonl:blind")
+NEVER_CALIBRATE = {"heldout", "blind2"}  # splits kept for measuring
 
 
 def fit_route(vectors: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, float, float]:
@@ -53,21 +58,44 @@ def fit_route(vectors: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, floa
     return fitted.coef_[0].astype(np.float32), float(fitted.intercept_[0]), best
 
 
+def gate_probabilities(coef: np.ndarray, intercept: float, whole: np.ndarray, parts: np.ndarray,
+                       owners: list[int]) -> np.ndarray:
+    """Each message's probability as the gate computes it: the highest over the whole message and its parts."""
+    probabilities = 1.0 / (1.0 + np.exp(-(whole @ coef + intercept)))
+    if len(owners):
+        np.maximum.at(probabilities, np.asarray(owners), 1.0 / (1.0 + np.exp(-(parts @ coef + intercept))))
+    return probabilities
+
+
 def load_calibration(path: Path, split: str) -> list[dict]:
     rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
     return [r for r in rows if r.get("split", split) == split]
 
 
+def load_calibrations(specs: list[str]) -> list[dict]:
+    """Rows of every `file:split` given; a split kept for measuring is refused."""
+    rows = []
+    for spec in specs:
+        path, _, split = spec.rpartition(":")
+        if split in NEVER_CALIBRATE:
+            raise SystemExit(f"{spec}: the {split} split is for measuring, never for fitting")
+        rows += load_calibration(Path(path), split)
+    return rows
+
+
 def choose_thresholds(route: str, probabilities: np.ndarray, hits: list[dict], needed: np.ndarray,
                       excluded: np.ndarray | None = None) -> tuple[float, float]:
-    """(strict, lenient): the lowest pair whose false-alarm rate stays within budget; ties keep higher ones.
+    """(strict, lenient): the lowest pair that reaches the highest recall with false alarms within budget
+    (lower thresholds leave a margin for messages unlike the calibration ones: a care notice still needs
+    at least CARE_FLOOR).
     `hits` are the pattern matches of each message; one settled as both crisis and emergency never reaches
     the classifier. `excluded` messages count neither way (for an urgent route: the other urgent route's
     messages, where a second urgent notice is no false alarm)."""
     settled = np.array([h.get(route) is Strength.SETTLES for h in hits])
     suggested = np.array([h.get(route) is Strength.SUGGESTS for h in hits])
     decided = np.array([all(h.get(u) is Strength.SETTLES for u in URGENT) for h in hits])
-    candidates = sorted(set(np.round(probabilities, 4).tolist()) | {0.5, 0.99})
+    floor = 0.0 if route in URGENT else CARE_FLOOR
+    candidates = sorted(p for p in set(np.round(probabilities, 4).tolist()) | {0.5, 0.99} if p >= floor)
     negatives_mask = ~needed if excluded is None else ~needed & ~excluded
     negatives = max(1, int(negatives_mask.sum()))
     best = (0.99, 0.99)
@@ -79,34 +107,37 @@ def choose_thresholds(route: str, probabilities: np.ndarray, hits: list[dict], n
             if false_alarms > FALSE_ALARM_BUDGET[route]:
                 continue
             recall = (shown & needed).sum() / max(1, needed.sum())
-            key = (recall, -false_alarms)
-            if key > best_key or (key == best_key and (strict, lenient) > best):
-                best, best_key = (strict, lenient), key
+            if recall > best_key[0]:  # candidates ascend: the first pair to reach a recall is the lowest
+                best, best_key = (strict, lenient), (recall, -false_alarms)
     return best
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bot.safety.fit", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--calibration", type=Path, default=DEFAULT_CALIBRATION)
-    parser.add_argument("--split", default="dev", help="the split of the calibration set to use (never heldout)")
+    parser.add_argument("--calibration", nargs="+", default=list(DEFAULT_CALIBRATION), metavar="FILE:SPLIT",
+                        help="calibration messages: a safety set and the split to use (never a held-out one)")
     parser.add_argument("--out", type=Path, default=CLASSIFIER_FILE)
     args = parser.parse_args(argv)
-    if args.split == "heldout":
-        parser.error("the held-out split is for measuring, never for fitting")
     files = example_files()
     examples = load_examples(files)
     print(f"embedding {len(examples)} example messages from {len(files)} files", file=sys.stderr)
     vectors = features_of_many([e["text"] for e in examples])
-    calibration = load_calibration(args.calibration, args.split)
+    calibration = load_calibrations(args.calibration)
     calibration_vectors = features_of_many([r["question"] for r in calibration])
+    owners, parts = [], []
+    for number, row in enumerate(calibration):
+        for part in parts_of(row["question"]):
+            owners.append(number)
+            parts.append(part)
+    part_vectors = features_of_many(parts) if parts else np.zeros((0, calibration_vectors.shape[1]))
     patterns = default_patterns()
     calibration_hits = [match_routes(fold(r["question"]), patterns) for r in calibration]
     models = {}
     for route in ROUTE_ORDER:
         labels = np.array([route in example_routes(e) for e in examples])
         coef, intercept, c = fit_route(vectors, labels)
-        probabilities = 1.0 / (1.0 + np.exp(-(calibration_vectors @ coef + intercept)))
+        probabilities = gate_probabilities(coef, intercept, calibration_vectors, part_vectors, owners)
         needed = np.array([route in r["routes"] for r in calibration])
         urgent = np.array([bool(set(r["routes"]) & URGENT) for r in calibration])
         strict, lenient = choose_thresholds(route, probabilities, calibration_hits, needed,

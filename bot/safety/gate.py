@@ -27,7 +27,7 @@ from bot.safety.language import detect_language
 from bot.safety.normalize import fold
 from bot.safety.notices import notice
 from bot.safety.patterns import SafetyPattern, Strength, default_patterns, match_routes
-from bot.safety.semantic import CLASSIFIER_FILE, SemanticClassifier, message_features
+from bot.safety.semantic import CLASSIFIER_FILE, SemanticClassifier, features_of_parts, message_features, parts_of
 
 log = logging.getLogger("bot.safety")
 
@@ -74,6 +74,13 @@ class SafetyGate:
             return self._encode(text)
         return message_features(text, minilm_vector)
 
+    def encode_parts(self, parts: list[str]) -> list[np.ndarray]:
+        if not parts:
+            return []
+        if self._encode is not None:
+            return [self._encode(part)[0] for part in parts]
+        return list(features_of_parts(parts))
+
     def check(self, message: str, minilm_vector: np.ndarray | None = None) -> SafetyCheck:
         """The routes a message needs. `minilm_vector` may carry the message's MiniLM embedding when the
         caller has it already; the embeddings are computed only when the patterns leave the message open."""
@@ -84,6 +91,9 @@ class SafetyGate:
             return self._result(set(hits), language, "patterns")
         features, vector = self.encode(message, minilm_vector)
         probabilities = self.classifier.probabilities(features)
+        for part_features in self.encode_parts(parts_of(message)):  # a long message: its parts too
+            for route, p in self.classifier.probabilities(part_features).items():
+                probabilities[route] = max(probabilities[route], p)
         routes = {route for route in hits if hits[route] is Strength.SETTLES}
         for route, model in self.classifier.routes.items():
             needed = model.lenient if hits.get(route) is Strength.SUGGESTS else model.strict

@@ -9,6 +9,11 @@ were picked on a separate calibration set (`python -m bot.safety.fit`): `strict`
 points at, and a lower `lenient` one for a message whose words suggest the route ("overdose", "suicidal")
 but are also used in research questions.
 
+A long message is also read in parts (its sentences, and windows of a long unpunctuated run), and each
+route takes its highest probability over the whole and the parts: "is this the withdrawal the article talks
+about? i stopped friday and now i'm shaking and seeing bugs" needs 911 because of one part, and an embedding
+of the whole message averages that part away. Thresholds are chosen on the same max (fit.py).
+
 The fitted parameters (a few KB of coefficients, `bot/data/safety_classifier.json`) are data, refitted by
 that command; a test checks that they match the example files they were fitted on.
 """
@@ -16,6 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,6 +34,9 @@ MODEL_NAME = f"{MULTILINGUAL_MODEL}+all-MiniLM-L6-v2"
 DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 CLASSIFIER_FILE = DATA_DIR / "safety_classifier.json"
 EXAMPLE_GLOB = "safety_examples_*.jsonl"
+SENTENCE_BREAK = re.compile(r"(?<=[.!?])\s+|[\n;]+\s*|\s+(?=[¿¡])")
+WINDOW_WORDS, WINDOW_STRIDE = 12, 6  # a run of words longer than LONG_RUN is read in overlapping windows
+LONG_RUN = 20
 
 
 @dataclass(frozen=True)
@@ -113,3 +122,23 @@ def message_features(text: str, minilm_vector: np.ndarray | None = None,
 
 def features_of_many(texts: list[str]) -> np.ndarray:
     return np.hstack([multilingual_embedder().embed_queries(texts), bundled_embedder().embed(texts)])
+
+
+def features_of_parts(texts: list[str]) -> np.ndarray:
+    """The same features for a few short texts at once (one message's parts: ONNX MiniLM when available)."""
+    return np.hstack([multilingual_embedder().embed_queries(texts), bundled_embedder().embed_few(texts)])
+
+
+def parts_of(message: str) -> list[str]:
+    """The parts a long message is also read in: its sentences, a long run of words cut into overlapping
+    windows. Empty for a message that is one short part (the whole message is read anyway)."""
+    parts: list[str] = []
+    for sentence in SENTENCE_BREAK.split(message.strip()):
+        words = sentence.split()
+        if len(words) <= LONG_RUN:
+            parts.append(" ".join(words))
+            continue
+        starts = range(0, max(1, len(words) - WINDOW_WORDS + WINDOW_STRIDE), WINDOW_STRIDE)
+        parts.extend(" ".join(words[i:i + WINDOW_WORDS]) for i in starts)
+    parts = [p for p in dict.fromkeys(parts) if len(p.split()) >= 2]
+    return parts if len(parts) > 1 else []
