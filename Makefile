@@ -4,15 +4,23 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+LLM_STAMP := $(VENV)/.installed-llm
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export ANONYMIZED_TELEMETRY := False
 export HF_HUB_DISABLE_PROGRESS_BARS := 1
 export TRANSFORMERS_VERBOSITY := error
 
-.PHONY: install run test test-fast lint ingest bench eval browser postgres clean
+.PHONY: install install-llm run test test-fast lint ingest bench eval browser postgres clean
 
 install: $(STAMP)
+
+# The optional LLM client (langchain-openai): for `make run` only when BOT_LLM_BASE_URL is set; always for tests.
+install-llm: $(LLM_STAMP)
+
+$(LLM_STAMP): $(STAMP)
+	$(PY) -m pip install --quiet -c constraints.txt -e '.[dev,llm]'
+	touch $(LLM_STAMP)
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -21,7 +29,7 @@ $(STAMP): pyproject.toml constraints.txt
 	$(PY) -m pip install --quiet -c constraints.txt -e '.[dev]'
 	touch $(STAMP)
 
-ingest: install
+ingest: install $(if $(BOT_LLM_BASE_URL),install-llm)
 	$(PY) -m ingest --corpus corpus || [ $$? -eq 3 ]
 
 run: ingest
@@ -39,14 +47,14 @@ postgres:
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq postgresql >/dev/null; }
 
-test: install browser postgres
+test: install-llm browser postgres
 	$(PY) -m pytest -m "slow or not slow"
 
-lint: install
+lint: install-llm
 	$(PY) -m ruff check .
 	$(PY) -m mypy
 
-test-fast: install
+test-fast: install-llm
 	$(PY) -m pytest
 
 bench: ingest

@@ -84,6 +84,26 @@ def measure_bot(bot, questions: list[str], repeat: int, prefix: str = "") -> dic
     return result
 
 
+def measure_generated(bot, questions: list[str], repeat: int) -> dict:
+    """With the site's model (BOT_LLM_*): full answer latency including the request and the verification of
+    every sentence, the time added over the quoted answer, and how often the generated answer was shown."""
+    totals, added, shown, asked = [], [], 0, 0
+    for _ in range(repeat):
+        for question in questions:
+            bot.forget_questions()
+            quoted = bot.answer(question, generate=False)
+            started = time.perf_counter()
+            assert bot.writer is not None
+            answer = bot.writer.write(question, quoted)
+            added.append((time.perf_counter() - started) * 1000)
+            bot.forget_questions()
+            totals.append(timed_ms(partial(bot.answer, question)))
+            asked += answer.generation is not None
+            shown += answer.mode == "generated"
+    return {**latency_stats("generated_answer", totals), **latency_stats("generation_added", added),
+            "generated_shown_share": round(shown / max(1, asked), 3)}
+
+
 def measure_cold_start(env: dict) -> float:
     code = ("import time; t = time.perf_counter(); from bot.service import Bot; b = Bot(); "
             "b.answer('Is baclofen addictive?'); print(time.perf_counter() - t)")
@@ -260,7 +280,7 @@ def run(args) -> dict:
     if not args.skip_cold:
         _step("cold start")
         results["cold_start_first_answer_s"] = measure_cold_start(env)
-    bot = Bot(settings)
+    bot = Bot(replace(settings, llm_base_url=""))  # the default, extractive answer
     _step("warm latency")
     results.update(measure_bot(bot, questions, args.repeat))
     results.update(measure_embedding_throughput(bot))
@@ -277,6 +297,9 @@ def run(args) -> dict:
         big, info = synthetic_bot(bot, args.passages)
         results.update(info)
         results.update(measure_bot(big, questions, args.repeat, prefix="synthetic_"))
+    if settings.llm_base_url:
+        _step(f"generated answers ({settings.llm_base_url})")
+        results.update(measure_generated(Bot(settings, embedder=bot.embedder), questions, args.repeat))
     from bot.bench_serving import measure_load, measure_serving_rss, peak_rss_mb
 
     results["bench_peak_rss_mb"] = round(peak_rss_mb(), 1)

@@ -80,6 +80,16 @@ class AnswerSentence:
 
 
 @dataclass(frozen=True)
+class VerifiedSentence:
+    """One sentence a language model wrote, kept because it passed verification against the spans it cites
+    (`cites`: citation numbers; `quotes`: the cited source sentences that verified it)."""
+
+    text: str
+    cites: tuple[int, ...]
+    quotes: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class Citation:
     n: int
     title: str
@@ -108,6 +118,9 @@ class Answer:
     disclaimer: str = ""
     confidence: float = 0.0  # calibrated probability that the quoted spans answer the question
     language: str = "en"  # of the visitor's message; notices and refusals are in it, quotes stay in English
+    mode: str = "extractive"  # or "generated": sentences written by the site's own model, each verified
+    verified: list[VerifiedSentence] = field(default_factory=list)  # the generated sentences, in order
+    generation: dict | None = None  # when a model was asked: sentences kept and dropped, and why it fell back
 
     def to_record(self) -> dict:
         """The results-line / API shape (without id, question and latency, which the caller adds)."""
@@ -129,4 +142,8 @@ class Answer:
             "disclaimer": self.disclaimer,
             "confidence": self.confidence,
             "language": self.language,
+            "mode": self.mode,
+            "verified_sentences": [{"text": v.text, "cites": list(v.cites), "quotes": list(v.quotes)}
+                                   for v in self.verified],
+            **({"generation": dict(self.generation)} if self.generation is not None else {}),
         }

@@ -11,7 +11,7 @@ import time
 from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -37,6 +37,9 @@ log = logging.getLogger("bot")
 WARM_UP_QUESTIONS = ("What is baclofen?", "Can baclofen treat migraine headaches?",
                      "How many patients were randomized in the ALPADIR study, and what dose did they take?")
 
+if TYPE_CHECKING:
+    from bot.generation.writer import AnswerWriter
+
 
 class Bot:
     def __init__(self, settings: Settings | None = None, *, embedder: Embedder | None = None,
@@ -55,6 +58,11 @@ class Bot:
         self._cache_lock = threading.Lock()
         self.gate = gate or default_gate()
         self._answer_model = answer_model
+        self.writer: AnswerWriter | None = None  # the site's own model, with BOT_LLM_BASE_URL (imported only then)
+        if self.settings.llm_base_url:
+            from bot.generation.writer import AnswerWriter
+
+            self.writer = AnswerWriter(self.settings, self.embed_many)
 
     # --- the index -----------------------------------------------------------------------------
     @property
@@ -115,7 +123,7 @@ class Bot:
         self.index()
         getattr(self.embedder, "warm_up", lambda: None)()
         for question in WARM_UP_QUESTIONS:
-            self.answer(question)
+            self.answer(question, generate=False)  # never spends a request of the site's model
         self.forget_questions()
 
     def forget_questions(self) -> None:
@@ -244,9 +252,13 @@ class Bot:
                                   masked_vector)
         return evidence, passages
 
-    def answer(self, question, history=None) -> Answer:
-        """A grounded, cited Answer (or a refusal, or safety notices first) for one question."""
-        return self._answer(question, history)
+    def answer(self, question, history=None, generate: bool = True) -> Answer:
+        """A grounded, cited Answer (or a refusal, or safety notices first) for one question. With a model
+        configured (BOT_LLM_*) and `generate`, its verified rewrite of the quotes, or the quotes if it fails."""
+        answer = self._answer(question, history)
+        if generate and self.writer is not None:
+            return self.writer.write(str(question), answer)
+        return answer
 
     def answer_from_passages(self, question, history, passage_ids: list[str]) -> Answer:
         """The same, composed from passages the caller retrieved (the LangChain chain's compose step)."""

@@ -20,6 +20,7 @@ from bot.errors import ConfigError
 PREFIX = "BOT_"
 HEX_COLOUR = r"#[0-9a-fA-F]{3}([0-9a-fA-F]{3})?"
 ORIGIN = r"https?://[^/\s,]+"
+OPTIONAL_URL = r"(https?://\S+)?"
 
 
 def setting(default: Any, help: str, *, low: float | None = None, high: float | None = None,
@@ -55,6 +56,16 @@ class Settings:
     memory_vector_limit: int = setting(50_000, "up to this many sentences, vectors are also held in memory",
                                        low=0, high=10_000_000)
     answer_model_path: str = setting("", "a refitted answer model (empty: bot/data/answer_model.json)")
+    # --- generated answers (optional; off unless a model endpoint is set) -----------------------
+    llm_base_url: str = setting("", "an OpenAI-compatible endpoint (Ollama, vLLM, llama.cpp, OpenAI, Azure) that "
+                                "rewrites answers, each sentence verified (empty: quotes only)",
+                                pattern=OPTIONAL_URL)
+    llm_model: str = setting("", "the model name that endpoint serves")
+    llm_api_key: str = setting("", "its API key, if it needs one")
+    llm_timeout_s: float = setting(20.0, "longest wait for the model before the quoted answer is shown instead",
+                                   low=0.1, high=600)
+    llm_min_kept: float = setting(0.5, "share of the model's sentences that must pass verification, else quotes",
+                                  low=0.0, high=1.0)
     # --- app -----------------------------------------------------------------------------------
     host: str = setting("127.0.0.1", "address `make run` serves on")
     port: int = setting(7860, "port `make run` serves on", low=1, high=65535)
@@ -147,6 +158,8 @@ def allowed(f: Field) -> str:
         return "`#rgb` or `#rrggbb`"
     if meta["pattern"] == ORIGIN:
         return "origins like `https://example.org`"
+    if meta["pattern"] == OPTIONAL_URL:
+        return "empty, or a URL like `http://localhost:11434/v1`"
     if meta["pattern"]:
         return f"matching `{meta['pattern']}`"
     return "a path" if kind == "Path" else "text"

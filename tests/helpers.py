@@ -156,3 +156,18 @@ class ServedApp:
     def stop(self):
         self.server.should_exit = True
         self.thread.join(10)
+
+
+def chat_updates(respond, *args) -> list:
+    """Every update the chat's streaming handler yields for one message (the last is the final one)."""
+    import anyio
+
+    async def collect():
+        return [update async for update in respond(*args)]
+
+    return anyio.run(collect)
+
+
+def chat_turn(respond, *args):
+    """The chat handler's final update for one message: (box, history, turns, votes)."""
+    return chat_updates(respond, *args)[-1]

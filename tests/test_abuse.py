@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from fastapi.testclient import TestClient
-from helpers import FakeEmbedder, assert_grounded
+from helpers import FakeEmbedder, assert_grounded, chat_turn
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
@@ -97,12 +97,11 @@ def test_rate_limiter_window_and_off_switch():
 
 
 def test_chat_rate_limit_is_a_friendly_message(corpus_bot):
-    import anyio
     from test_web_ui import handler
 
     respond = handler(corpus_bot, "respond", rate_limit_per_min=1)
-    anyio.run(respond, "What is baclofen?", [], [], {}, None)
-    _, history, _, _ = anyio.run(respond, "And again?", [], [], {}, None)
+    chat_turn(respond, "What is baclofen?", [], [], {}, None)
+    _, history, _, _ = chat_turn(respond, "And again?", [], [], {}, None)
     assert "faster than I can answer" in history[-1]["content"]
 
 

@@ -2,8 +2,8 @@
 from dataclasses import replace
 from datetime import date, timedelta
 
-import anyio
 import pytest
+from helpers import chat_turn
 
 from bot.feedback import FeedbackStore, default_url
 from bot.web.ui import build_chat
@@ -42,7 +42,7 @@ class Like:
 
 def test_a_thumbs_down_in_the_chat_reaches_the_store(corpus_bot, tmp_path):
     visitors, functions = chat_functions(corpus_bot, feedback=True, data_dir=tmp_path)
-    _, history, _, votes = anyio.run(functions["respond"], "What was the target dose in ALPADIR?", [], [], {}, None)
+    _, history, _, votes = chat_turn(functions["respond"], "What was the target dose in ALPADIR?", [], [], {}, None)
     functions["vote"](votes, Like(len(history) - 1, False))
     [vote] = visitors.feedback.votes()
     assert vote.vote == -1 and vote.route == "answer" and "ALPADIR" in vote.question and len(vote.answer_id) == 12
@@ -51,7 +51,7 @@ def test_a_thumbs_down_in_the_chat_reaches_the_store(corpus_bot, tmp_path):
 @pytest.mark.parametrize("setting", [False])
 def test_with_feedback_off_there_are_no_thumbs_and_nothing_is_stored(corpus_bot, tmp_path, setting):
     visitors, functions = chat_functions(corpus_bot, feedback=setting, data_dir=tmp_path)
-    anyio.run(functions["respond"], "What was the target dose in ALPADIR?", [], [], {}, None)
+    chat_turn(functions["respond"], "What was the target dose in ALPADIR?", [], [], {}, None)
     assert visitors.feedback is None and "vote" not in functions
     assert not visitors.vote({"id": "abc", "question": "q"}, liked=True)
     assert not list(tmp_path.rglob("*.sqlite3"))

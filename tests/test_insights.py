@@ -5,9 +5,9 @@ import json
 from dataclasses import replace
 from datetime import date
 
-import anyio
 import pytest
 from fastapi.testclient import TestClient
+from helpers import chat_turn
 
 from app import create_app
 from bot.feedback import FeedbackStore, default_url
@@ -47,7 +47,7 @@ def test_a_disliked_answer_goes_from_the_chat_to_the_report_and_the_csv(corpus_b
     settings = replace(corpus_bot.settings, feedback=True, data_dir=tmp_path, rate_limit_per_min=0)
     chat = build_chat(Visitors(corpus_bot, settings), settings)
     functions = {fn.fn.__name__: fn.fn for fn in chat.fns.values() if fn.fn}
-    _, history, _, votes = anyio.run(functions["respond"], "What was the target dose in ALPADIR?", [], [], {}, None)
+    _, history, _, votes = chat_turn(functions["respond"], "What was the target dose in ALPADIR?", [], [], {}, None)
 
     class Dislike:
         index, liked, value = len(history) - 1, False, None

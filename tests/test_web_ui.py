@@ -3,6 +3,7 @@ from dataclasses import replace
 
 import anyio
 import pytest
+from helpers import chat_turn
 
 from bot.web.ui import build_chat
 from bot.web.visitors import Visitors
@@ -16,9 +17,9 @@ def handler(bot, name, **overrides):
 
 def test_chat_handler_keeps_raw_turns_for_follow_ups(corpus_bot):
     respond = handler(corpus_bot, "respond")
-    _, history, turns, _ = anyio.run(respond, "Tell me about ALPADIR", [], [], {}, None)
+    _, history, turns, _ = chat_turn(respond, "Tell me about ALPADIR", [], [], {}, None)
     assert turns[0] == {"role": "user", "content": "Tell me about ALPADIR"}
-    _, history, turns, _ = anyio.run(respond, "What dose did they use?", history, turns, {}, None)
+    _, history, turns, _ = chat_turn(respond, "What dose did they use?", history, turns, {}, None)
     assert "180 mg" in history[-1]["content"] and len(history) == 4
 
 

@@ -46,6 +46,9 @@ def run_main(argv: list[str]) -> int:
     parser.add_argument("--no-embedding-metrics", action="store_true",
                         help="skip the embedding-based support check and answer similarity")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    parser.add_argument("--llm", action="store_true",
+                        help="answer with the model configured by BOT_LLM_BASE_URL/BOT_LLM_MODEL (each sentence "
+                             "verified) and report its fallback rate and dropped sentences; without it, quotes only")
     args = parser.parse_args(argv)
     from bot.eval.dataset import load_items, select_items
 
@@ -61,7 +64,7 @@ def run_main(argv: list[str]) -> int:
         print("eval: no questions to run (check --filter / --limit)", file=sys.stderr)
         return 1
     try:
-        records, embed = run(items, quiet=args.quiet)
+        records, embed = run(items, quiet=args.quiet, llm=args.llm)
     except BotError as exc:
         print(f"eval failed: {exc}", file=sys.stderr)
         return 1
@@ -72,13 +75,19 @@ def run_main(argv: list[str]) -> int:
     return 0
 
 
-def run(items, quiet: bool = False):
+def run(items, quiet: bool = False, llm: bool = False):
+    from functools import partial
+
+    from bot.errors import ConfigError
     from bot.eval.runner import run_items
     from bot.service import default_bot
 
     bot = default_bot()
+    if llm and bot.writer is None:
+        raise ConfigError("--llm needs a model: set BOT_LLM_BASE_URL (and BOT_LLM_MODEL, BOT_LLM_API_KEY).")
     bot.warm_up()
-    return list(run_items(items, bot.answer, progress=not quiet)), bot.embedder.embed
+    answer = bot.answer if llm else partial(bot.answer, generate=False)
+    return list(run_items(items, answer, progress=not quiet)), bot.embedder.embed
 
 
 def write_outputs(out: Path, records: list[dict], errors=(), embed=None, title: str = "Evaluation") -> dict:

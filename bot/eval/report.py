@@ -74,6 +74,12 @@ def render_markdown(summary: dict, title: str) -> str:
         lines += ["", "**Safety gate**", "", "| " + " | ".join(header) + " |",
                   "| --- |" + " ---: |" * (len(header) - 1)]
         lines += ["| " + " | ".join(row) + " |" for row in rows]
+    if summary.get("generation"):
+        g = summary["generation"]
+        lines += ["", f"**Generated answers** (the site's model): asked {g['asked']} times, shown "
+                      f"{_fmt('a', g['generated_share'])}, fallback rate {_fmt('a', g['fallback_rate'])}; "
+                      f"{_fmt('a', g['dropped_sentence_share'])} of {g['sentences']} generated sentences dropped "
+                      f"by verification ({_reasons(g['dropped_by_reason'])})."]
     failures = summary.get("failures", [])
     lines += ["", f"**Failures: {len(failures)}**" + (":" if failures else "")]
     lines += [f"- `{f['id']}` ({f['category']}): {'; '.join(f['reasons'])}" for f in failures[:30]]
@@ -107,9 +113,28 @@ def render_html(summary: dict, records: list[dict], title: str) -> str:
         f"{source_bars(summary.get('per_source_retrieval', {}))}</div>"
         f"{risk_coverage_html(summary.get('risk_coverage'))}"
         f"{safety_html(summary.get('safety'))}"
+        f"{generation_html(summary.get('generation'))}"
         f"<h2>Failures ({len(summary.get('failures', []))})</h2>{failure_table(summary, records)}"
         "</body></html>"
     )
+
+
+def _reasons(counts: dict[str, int]) -> str:
+    return ", ".join(f"{reason}: {n}" for reason, n in sorted(counts.items(), key=lambda kv: -kv[1])) or "none"
+
+
+def generation_html(generation: dict | None) -> str:
+    if not generation:
+        return ""
+    g, esc = generation, html.escape
+    rows = [("asked", str(g["asked"])), ("generated answer shown", _fmt("a", g["generated_share"])),
+            ("fell back to the quotes", _fmt("a", g["fallback_rate"])),
+            ("generated sentences", str(g["sentences"])),
+            ("dropped by verification", _fmt("a", g["dropped_sentence_share"])),
+            ("why sentences were dropped", _reasons(g["dropped_by_reason"])),
+            ("why answers fell back", _reasons(g["fallback_reasons"]))]
+    body = "".join(f"<tr><td>{esc(k)}</td><td>{esc(v)}</td></tr>" for k, v in rows)
+    return f"<h2>Generated answers (the site's model)</h2><table>{body}</table>"
 
 
 SAFETY_ROWS = [  # (key, label)

@@ -1,6 +1,7 @@
 """Turn results lines into summary.json: headline metrics plus a failure reason for every failed question."""
 from __future__ import annotations
 
+import re
 import statistics
 from typing import Any
 
@@ -109,6 +110,33 @@ def _similarity(record: dict, support: SupportJudge) -> float | None:
     return round(support.similarity(text, [record["reference"]]), 4) if text else 0.0
 
 
+def generation_metrics(records: list[dict]) -> dict | None:
+    """For a run with the site's model (`eval --llm`): how often it was asked, how often its answer was shown,
+    the fallback rate, and the share of its sentences that verification dropped (with why). None otherwise."""
+    asked = [r["generation"] for r in records if isinstance(r.get("generation"), dict)]
+    if not asked:
+        return None
+    sentences = sum(g.get("sentences", 0) for g in asked)
+    kept = sum(g.get("kept", 0) for g in asked)
+    reasons: dict[str, int] = {}
+    for g in asked:
+        for reason, count in (g.get("dropped") or {}).items():
+            reasons[reason] = reasons.get(reason, 0) + count
+    fallbacks = [g["fallback"] for g in asked if g.get("fallback")]
+    return {"asked": len(asked), "generated_share": ratio(len(asked) - len(fallbacks), len(asked)),
+            "fallback_rate": ratio(len(fallbacks), len(asked)), "sentences": sentences,
+            "dropped_sentence_share": ratio(sentences - kept, sentences), "dropped_by_reason": reasons,
+            "fallback_reasons": _count_reasons(fallbacks)}
+
+
+def _count_reasons(reasons: list[str]) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for reason in reasons:
+        key = reason.split(":")[0] if reason.startswith("endpoint failed") else re.sub(r"\d+", "N", reason)
+        counts[key] = counts.get(key, 0) + 1
+    return counts
+
+
 def summarize(records: list[dict], support: SupportJudge | None = None) -> dict:
     support = support or SupportJudge()
     verdicts = [judge(r, support) for r in records]
@@ -134,6 +162,9 @@ def summarize(records: list[dict], support: SupportJudge | None = None) -> dict:
     safety = summarize_safety(records)
     if safety is not None:
         summary["safety"] = safety
+    generation = generation_metrics(records)
+    if generation is not None:
+        summary["generation"] = generation
     summary["per_source_retrieval"] = _per_source(answerable)
     summary["failures"] = [{"id": v["id"], "category": v["category"], "reasons": v["reasons"]}
                            for v in verdicts if v["reasons"]]

@@ -57,6 +57,12 @@ class RetrievedOut(BaseModel):
     score: float
 
 
+class VerifiedSentenceOut(BaseModel):
+    text: str
+    cites: list[int] = Field(description="The citations ([n]) this sentence was verified against.")
+    quotes: list[str] = Field(description="The cited source sentences that verified it.")
+
+
 class AskResponse(BaseModel):
     id: str
     question: str
@@ -71,6 +77,9 @@ class AskResponse(BaseModel):
     disclaimer: str
     confidence: float = Field(description="Calibrated probability that the quoted spans answer the question.")
     language: str
+    mode: str = Field(description="`extractive` (quoted) or `generated` (the site's model, each sentence verified).")
+    verified_sentences: list[VerifiedSentenceOut] = Field(
+        description="In generated mode, each sentence with the quotes that verified it.")
     latency_ms: float
 
 

@@ -33,7 +33,9 @@ def user_html(text: str) -> str:
 def answer_html(answer: Answer) -> str:
     """One HTML block: notices, sentences with [n] links, the disclaimer, and a collapsible Sources list."""
     parts = [f'<div class="notice">{escape_text(n)}</div>' for n in answer.notices]
-    if answer.sentences:
+    if answer.verified:
+        parts.append(generated_html(answer))
+    elif answer.sentences:
         by_n = {c.n: c for c in answer.citations}
         body = " ".join(_sentence_html(s.text, s.emphasis) + _cite_link(by_n[s.n]) for s in answer.sentences)
         parts.append(f"<p>{body}</p>")
@@ -44,6 +46,18 @@ def answer_html(answer: Answer) -> str:
     if answer.citations:
         parts.append(sources_html(answer.citations))
     return '<div class="answer">' + "".join(parts) + "</div>"
+
+
+def generated_html(answer: Answer) -> str:
+    """Sentences the site's model wrote, each with its [n] links, then what verified each one (collapsed):
+    the source sentences it was checked against."""
+    by_n = {c.n: c for c in answer.citations}
+    body = " ".join(escape_text(v.text) + "".join(_cite_link(by_n[n]) for n in v.cites if n in by_n)
+                    for v in answer.verified)
+    checks = "".join(f"<li>{escape_text(v.text)}" + "".join(f"<blockquote>{escape_text(q)}</blockquote>"
+                                                             for q in v.quotes) + "</li>" for v in answer.verified)
+    return (f'<p class="generated">{body}</p><details class="verified"><summary>Written by a language model; '
+            f"each sentence was checked against these quotes</summary><ol>{checks}</ol></details>")
 
 
 def _sentence_html(text: str, emphasis: bool) -> str:

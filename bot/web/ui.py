@@ -46,20 +46,27 @@ def build_chat(visitors: Visitors, settings: Settings, compact: bool = False) ->
         gr.HTML(f'<div class="safety-footer">{SAFETY_FOOTER}</div>')
 
         async def respond(message: str, history: list, previous_turns: list, votes: dict, request: gr.Request):
-            visit = await visitors.ask(message, previous_turns, visitors.client_of(request))
-            history = history + [{"role": "user", "content": user_html(message)},
-                                 {"role": "assistant", "content": answer_html(visit.answer)}]
+            asked = history + [{"role": "user", "content": user_html(message)}]
+            visit = None
+            async for visit in visitors.answers(message, previous_turns, visitors.client_of(request)):
+                if visit.partial:  # verified sentences so far, from the site's own model
+                    yield "", asked + [{"role": "assistant", "content": answer_html(visit.answer)}], \
+                        previous_turns, votes
+            assert visit is not None
+            history = asked + [{"role": "assistant", "content": answer_html(visit.answer)}]
             previous_turns = (previous_turns + [{"role": "user", "content": message},
                                                 {"role": "assistant", "content": visit.answer.text}])[-TURNS_KEPT:]
             if visitors.feedback and visit.answer.route not in FAILED_ROUTES:
                 votes = {**votes, len(history) - 1: {"question": message, "id": visit.record["id"],
-                                                     "route": str(visit.answer.route), "mode": "extractive",
+                                                     "route": str(visit.answer.route), "mode": visit.answer.mode,
                                                      "quotes": [c.quote for c in visit.answer.citations]}}
-            return "", history, previous_turns, votes
+            yield "", history, previous_turns, votes
 
+        # Waiting on a site's model takes no CPU, so with one the chat need not queue behind the worker count.
+        chat_concurrency = settings.answer_workers if visitors.bot.writer is None else settings.queue_max_size
         for trigger in (box.submit, send.click):
             trigger(respond, [box, chatbot, turns, answered], [box, chatbot, turns, answered],
-                    api_visibility="private", concurrency_limit=settings.answer_workers, concurrency_id="answers")
+                    api_visibility="private", concurrency_limit=chat_concurrency, concurrency_id="answers")
 
         if visitors.feedback:
             def vote(votes: dict, event: gr.LikeData):
@@ -80,8 +87,8 @@ def build_chat(visitors: Visitors, settings: Settings, compact: bool = False) ->
                 raise gr.Error(visit.answer.text)
             return visit.record
 
-        gr.api(ask, api_name="ask", concurrency_limit=settings.answer_workers, concurrency_id="answers")
-        chat.queue(default_concurrency_limit=settings.answer_workers, max_size=settings.queue_max_size)
+        gr.api(ask, api_name="ask", concurrency_limit=chat_concurrency, concurrency_id="answers")
+        chat.queue(default_concurrency_limit=chat_concurrency, max_size=settings.queue_max_size)
         if compact:
             def personalize(request: gr.Request):
                 brand = branding(settings, dict(request.query_params) if request else {})

@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import time
 import uuid
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,6 +34,7 @@ class Visit:
     answer: Answer
     record: dict  # the `bot.eval` results-line object: id, question, the answer's record, latency_ms
     retry_after: int = 0  # seconds, when rate limited
+    partial: bool = False  # a streamed answer still being written (verified sentences so far; no record yet)
 
 
 class Visitors:
@@ -75,19 +77,40 @@ class Visitors:
         return None
 
     async def ask(self, question: str, history, client: str) -> Visit:
-        """Answer within the rate limit, the worker pool and the timeout; failures become a clear message."""
+        """Answer within the rate limit, the worker pool and the timeout; failures become a clear message.
+        With the site's own model configured, its verified rewrite (or the quotes when it fails)."""
+        visits = [visit async for visit in self.answers(question, history, client, stream=False)]
+        return visits[-1]
+
+    async def answers(self, question: str, history, client: str, stream: bool = True) -> AsyncIterator[Visit]:
+        """The visit, as it is written: with a model and `stream`, partial visits carrying the sentences
+        verified so far come first; the last one is final (recorded, logged and counted)."""
         started = time.perf_counter()
         wait = self.limiter.retry_after(client)
         if wait is not None:
             seconds = int(wait) + 1
             answer = Answer(text=RATE_LIMITED.format(seconds=seconds), refused=True, route=Route.RATE_LIMITED)
-            return Visit(answer, self._record(question, answer, started), retry_after=seconds)
+            yield Visit(answer, self._record(question, answer, started), retry_after=seconds)
+            return
         try:
             with anyio.fail_after(self.settings.answer_timeout_seconds):
                 answer = await anyio.to_thread.run_sync(self.safe_answer, question, history,
                                                         limiter=self.workers, abandon_on_cancel=True)
         except TimeoutError:
             answer = Answer(text=TIMED_OUT, refused=True, route=Route.TIMED_OUT)
+        writer = self.bot.writer
+        if writer is not None and writer.eligible(answer):  # the model runs outside the worker pool: it waits
+            if stream:
+                written = answer
+                async for written in writer.stream(str(question), answer):
+                    if written.generation and written.generation.get("streaming"):
+                        yield Visit(written, {}, partial=True)
+                answer = written
+            else:
+                answer = await writer.awrite(str(question), answer)
+        yield self._finish(question, answer, started)
+
+    def _finish(self, question, answer: Answer, started: float) -> Visit:
         record = self._record(question, answer, started)
         if self.metrics is not None:
             self.metrics.observe(answer, time.perf_counter() - started)
@@ -108,7 +131,7 @@ class Visitors:
         """bot.answer, with operational failures turned into a message instead of an error page: a missing
         index says how to build it; an unreachable index or an unexpected error asks to try again (logged)."""
         try:
-            return self.bot.answer(question, history=history)
+            return self.bot.answer(question, history=history, generate=False)  # the model, if any, runs later
         except IndexMissingError as exc:
             log.error("%s", exc)
             return Answer(text=str(exc), refused=True, route=Route.UNAVAILABLE)
