@@ -181,3 +181,39 @@ def test_a_thumbs_down_clicked_in_the_chat_reaches_the_store_and_the_owners_repo
         assert "What was the target dose in ALPADIR?" in disliked and html.escape(vote.quotes[0][:40]) in disliked
     finally:
         served.stop()
+
+
+def test_the_widget_shows_a_verified_generated_answer_and_what_verified_it(browser, fake_corpus_settings,
+                                                                           loaded_gate, tmp_path):
+    import scripted_llm
+    from app import create_app
+    from helpers import FakeEmbedder
+
+    from bot.service import Bot
+
+    with scripted_llm.ScriptedLLM() as llm:
+        def faithful_then_invented(sources, question):
+            return scripted_llm.Reply(scripted_llm.faithful(sources, question).text
+                                      + " Baclofen is guaranteed to cure every addiction [1].")
+
+        llm.script = faithful_then_invented
+        site_port = free_port()
+        settings = replace(fake_corpus_settings, llm_base_url=llm.url, llm_model="scripted", llm_timeout_s=5.0,
+                           allowed_origins=(f"http://127.0.0.1:{site_port}",))
+        served = ServedApp(create_app(settings, Bot(settings, embedder=FakeEmbedder())))
+        site = StaticSite(tmp_path / "site", served.url, port=site_port)
+        try:
+            page = browser.new_page(viewport={"width": 1200, "height": 860})
+            frame, box = open_widget(page, site)
+            box.fill("What was the target dose in the ALPADIR trial?")
+            box.press("Enter")
+            frame.locator(".answer .generated a.cite").first.wait_for(timeout=30000)
+            answer = frame.locator(".answer").last
+            assert "guaranteed" not in answer.inner_text()
+            answer.locator("details.verified summary").click()
+            quotes = answer.locator("details.verified blockquote")
+            assert quotes.count() >= 1 and quotes.first.is_visible()
+            page.screenshot(path=str(tmp_path / "widget_generated.png"))
+        finally:
+            site.server.shutdown()
+            served.stop()
