@@ -186,9 +186,9 @@ def test_a_thumbs_down_clicked_in_the_chat_reaches_the_store_and_the_owners_repo
 def test_the_widget_shows_a_verified_generated_answer_and_what_verified_it(browser, fake_corpus_settings,
                                                                            loaded_gate, tmp_path):
     import scripted_llm
-    from app import create_app
     from helpers import FakeEmbedder
 
+    from app import create_app
     from bot.service import Bot
 
     with scripted_llm.ScriptedLLM() as llm:

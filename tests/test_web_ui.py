@@ -42,3 +42,21 @@ def test_gradio_client_api_answers_with_the_results_line_shape(served_app):
     assert {"id", "question", "answer", "refused", "citations", "contexts", "latency_ms"} <= set(record)
     assert "320" in record["answer"] and record["citations"][0]["url"].startswith("https://doi.org/")
     assert {"n", "title", "url", "quote"} <= set(record["citations"][0])
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("compact", [False, True], ids=["chat", "widget"])
+def test_the_safety_issue_table_is_routed_right_in_the_chat_and_the_widget(corpus_bot, compact):
+    """The same rows as the REST test (test_web_http.ISSUE_TABLE), through the full chat and the widget's
+    compact chat, with the real gate: what a visitor sees in the answer bubble."""
+    from test_web_http import ISSUE_TABLE
+
+    settings = corpus_bot.settings
+    chat = build_chat(Visitors(corpus_bot, settings), settings, compact=compact)
+    respond = next(fn.fn for fn in chat.fns.values() if fn.fn and fn.fn.__name__ == "respond")
+    for message, _route, shown in ISSUE_TABLE:
+        _, history, _, _ = chat_turn(respond, message, [], [], {}, None)
+        bubble = history[-1]["content"]
+        assert 'class="notice"' in bubble, message
+        for text in shown:
+            assert text in bubble, (message, text)
