@@ -86,7 +86,7 @@ def malformed(sources: dict[int, str], question: str) -> Reply:
 
 def slow(sources: dict[int, str], question: str) -> Reply:
     reply = faithful(sources, question)
-    reply.delay_s = 3.0
+    reply.delay_s = 8.0  # well past the tests' timeout
     return reply
 
 
