@@ -2,7 +2,8 @@
 
     python -m bot.fit [SET.jsonl ...] [--out bot/data/answer_model.json]
 
-Default sets: tests/qa/tuning_qa.jsonl and tests/qa/tuning_more_qa.jsonl (never the blind set).
+Default sets: the tuning sets (tests/qa/tuning_*.jsonl) and the first blind set, which was spent on its
+before/after measurement; never blind2_qa.jsonl, the one still held out.
 
 1. Each question is retrieved as the bot would (same index, same embedder) and every candidate sentence gets
    its features (features.py). A sentence is labelled as answering when it holds one of the item's
@@ -36,7 +37,10 @@ from bot.eval.metrics import contains_all_groups, source_matches
 from bot.features import FEATURE_NAMES, sentence_features
 from bot.scoring import ANSWER_MODEL_FILE, AnswerModel, LogisticModel, Selection
 
-DEFAULT_SETS = (Path("tests/qa/tuning_qa.jsonl"), Path("tests/qa/tuning_more_qa.jsonl"))
+DEFAULT_SETS = (Path("tests/qa/tuning_qa.jsonl"), Path("tests/qa/tuning_more_qa.jsonl"),
+                Path("tests/qa/tuning_c_qa.jsonl"), Path("tests/qa/tuning_followups_qa.jsonl"),
+                Path("tests/qa/blind_qa.jsonl"))
+HELD_OUT = "blind2_qa.jsonl"
 C_GRID = (0.03, 0.1, 0.3, 1.0, 3.0, 10.0, 30.0)
 RANKER_C_GRID = (1.0, 3.0, 10.0)
 WORD_BUDGET = 75  # median words of an answer; the ceiling is 80
@@ -328,8 +332,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--false-refusals", type=float, default=0.05,
                         help="target out-of-fold false-refusal rate for the abstention threshold")
     args = parser.parse_args(argv)
-    if any("blind" in p.name for p in args.sets):
-        parser.error("the blind set is for measuring, never for fitting")
+    if any(p.name == HELD_OUT for p in args.sets):
+        parser.error(f"{HELD_OUT} is held out for measuring, never for fitting")
     from bot.service import Bot
 
     bot = Bot(answer_model=AnswerModel(LogisticModel({}), LogisticModel({}), 0.0))
