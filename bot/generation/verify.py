@@ -62,12 +62,10 @@ def as_digits(text: str) -> str:
 
 
 def numbers_in(text: str) -> set[float]:
-    text = COMPOUND_NUMBER.sub(lambda m: str(NUMBER_WORDS[m[1].lower()] + NUMBER_WORDS[m[2].lower()]), text)
+    """Every number in a text, from digits or words ("twenty-six" = 26, "twice" = 2)."""
+    text = as_digits(text)
     found = {float(d.replace(",", "")) for d in DIGITS.findall(text) if _plain_number(d)}
-    for token in tokenize(text.replace("-", " ")):
-        if token in NUMBER_WORDS:
-            found.add(float(NUMBER_WORDS[token]))
-    return found
+    return found | {float(NUMBER_WORDS[t]) for t in tokenize(text) if t in NUMBER_WORDS}
 
 
 def _plain_number(digits: str) -> bool:

@@ -49,7 +49,7 @@ class AnswerWriter:
             reply = self.chain.invoke(prompt_inputs(question, answer.citations))
         except Exception as exc:  # the endpoint's failure must never reach the visitor
             return self._fallback(answer, f"endpoint failed: {_describe(exc)}", [])
-        return self._finish(answer, reply, self._check_all(split_all(str(reply)), answer))
+        return self._decide(answer, str(reply))
 
     async def awrite(self, question: str, answer: Answer) -> Answer:
         """`write` without holding a thread while the model thinks (the web app's REST path)."""
@@ -60,7 +60,7 @@ class AnswerWriter:
                                            self.settings.llm_timeout_s)
         except Exception as exc:
             return self._fallback(answer, f"endpoint failed: {_describe(exc)}", [])
-        return self._finish(answer, reply, self._check_all(split_all(str(reply)), answer))
+        return self._decide(answer, str(reply))
 
     async def stream(self, question: str, answer: Answer) -> AsyncIterator[Answer]:
         """Answers as verified sentences complete (streamed request); the last one is final. A sentence is
@@ -85,9 +85,10 @@ class AnswerWriter:
         yield self._finish(answer, reply, verdicts)
 
     # --- deciding -----------------------------------------------------------------------------
-    def _check_all(self, sentences: list[str], answer: Answer) -> list[Verdict]:
+    def _decide(self, answer: Answer, reply: str) -> Answer:
+        """A whole (non-streamed) reply: verify every sentence, then show it or fall back."""
         judge, spans = SupportJudge(self.embed), _spans(answer)
-        return [verify(sentence, spans, judge) for sentence in sentences]
+        return self._finish(answer, reply, [verify(sentence, spans, judge) for sentence in split_all(reply)])
 
     def _finish(self, answer: Answer, reply: str, verdicts: list[Verdict]) -> Answer:
         kept = [v for v in verdicts if v.kept]
