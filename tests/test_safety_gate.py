@@ -79,6 +79,33 @@ def test_urgent_notices_set_aside_dosing_and_interaction_advice():
     assert check.routes[:2] == ("emergency", "crisis") and "interaction" not in check.routes
 
 
+def test_a_care_notice_stays_when_only_the_classifier_reads_the_message_as_urgent():
+    # the classifier is less sure than the patterns: a careful question read as urgent keeps its advice
+    messages = {"does baclofen mix badly with sertraline": vector("emergency") + vector("interaction"),
+                "puedo mezclar baclofeno con mi antidepresivo": vector("crisis") + vector("interaction"),
+                "how much should i take to sleep tonight": vector("emergency") + vector("dosing")}
+    gate = SafetyGate(classifier=one_hot_classifier(), encode=CountingEncoder(messages))
+    for message, encoded in messages.items():
+        check = gate.check(message)
+        care = ROUTES[int(np.argmax(encoded[2:5])) + 2]
+        assert check.urgent and care in check.routes, message
+        assert check.routes.index(care) > check.routes.index(check.route)  # the urgent notice comes first
+
+
+@pytest.mark.parametrize("message", [
+    "i dont want to live anymore, i swallowed what was left",
+    "ya no quiero vivir y me tome lo que quedaba",
+    "goodbye all, i took care of it tonight",
+])
+def test_in_a_crisis_a_faint_sign_of_an_emergency_is_enough(message):
+    faint = vector("crisis") + vector("emergency", 0.45)  # emergency p = 0.38: above lenient 0.2, below strict 0.5
+    gate = SafetyGate(classifier=one_hot_classifier(), encode=CountingEncoder({message: faint}))
+    assert gate.check(message).routes == ("emergency", "crisis")
+    calm = "my knees hurt after the trial visits"
+    gate = SafetyGate(classifier=one_hot_classifier(), encode=CountingEncoder({calm: vector("emergency", 0.45)}))
+    assert gate.check(calm).routes == ()  # without the crisis, the same faint sign is not enough
+
+
 def test_spanish_messages_get_spanish_notices():
     check = SafetyGate(classifier=one_hot_classifier(), encode=CountingEncoder()).check(
         "quiero morir, tomé muchas pastillas de baclofeno")

@@ -1,12 +1,12 @@
 """Fit the semantic layer of the safety gate and pick its thresholds.
 
-    python -m bot.safety.fit [--calibration tests/qa/safety_qa.jsonl:dev tests/qa/safety_blind_qa.jsonl:blind]
+    python -m bot.safety.fit [--calibration FILE:SPLIT ...]
 
 1. Embed every example message (bot/data/safety_examples_*.jsonl) with multilingual-e5-small and MiniLM.
 2. Fit one logistic regression per route (that route against every other example, benign ones included),
    with the regularization picked by 5-fold cross-validated log loss.
-3. On the calibration messages (the safety set's `dev` split, and the first blind set, which was spent on
-   its before/after measurement; never a `heldout` or unspent blind split), each scored as the
+3. On the calibration messages (the safety set's `dev` split, and the first two blind sets, which were spent
+   on their before/after measurements; never a `heldout` or unspent blind split), each scored as the
    gate scores it (the highest probability over the whole message and its parts), pick two thresholds
    per route: the lowest ones whose false alarms on messages that do not need the route stay within
    `FALSE_ALARM_BUDGET`, so recall is as high as that budget allows. Pattern matches count as they do in
@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bot.safety.gate import ROUTE_ORDER, URGENT
+from bot.safety.gate import DECIDING_ORDER, ROUTE_ORDER, SUGGESTED_BY, URGENT
 from bot.safety.normalize import fold
 from bot.safety.patterns import Strength, default_patterns, match_routes
 from bot.safety.semantic import (
@@ -40,8 +40,9 @@ from bot.safety.semantic import (
 FALSE_ALARM_BUDGET = {"crisis": 0.04, "emergency": 0.04, "interaction": 0.03, "dosing": 0.05, "treatment": 0.05}
 CARE_FLOOR = 0.5  # a care notice needs the route to be likelier than not; only urgent routes may go lower
 C_GRID = (0.5, 2.0, 8.0, 32.0, 128.0)
-DEFAULT_CALIBRATION = ("tests/qa/safety_qa.jsonl:dev", "tests/qa/safety_blind_qa.jsonl:blind")
-NEVER_CALIBRATE = {"heldout", "blind2"}  # splits kept for measuring
+DEFAULT_CALIBRATION = ("tests/qa/safety_qa.jsonl:dev", "tests/qa/safety_blind_qa.jsonl:blind",
+                       "tests/qa/safety_blind2_qa.jsonl:blind2")
+NEVER_CALIBRATE = {"heldout", "blind3"}  # splits kept for measuring
 
 
 def fit_route(vectors: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, float, float]:
@@ -83,17 +84,30 @@ def load_calibrations(specs: list[str]) -> list[dict]:
     return rows
 
 
+def shown_by_gate(route: str, probabilities: np.ndarray, hits: list[dict], strict: float, lenient: float,
+                  also_suggested: np.ndarray | None = None) -> np.ndarray:
+    """Which messages the gate shows the route for, at these thresholds (as gate.py decides it)."""
+    settled = np.array([h.get(route) is Strength.SETTLES for h in hits])
+    suggested = np.array([h.get(route) is Strength.SUGGESTS for h in hits])
+    if also_suggested is not None:
+        suggested = suggested | also_suggested
+    decided = np.array([all(h.get(u) is Strength.SETTLES for u in URGENT) for h in hits])
+    return settled | (~decided & ((probabilities >= strict) | (suggested & (probabilities >= lenient))))
+
+
 def choose_thresholds(route: str, probabilities: np.ndarray, hits: list[dict], needed: np.ndarray,
-                      excluded: np.ndarray | None = None) -> tuple[float, float]:
+                      excluded: np.ndarray | None = None,
+                      also_suggested: np.ndarray | None = None) -> tuple[float, float]:
     """(strict, lenient): the lowest pair that reaches the highest recall with false alarms within budget
     (lower thresholds leave a margin for messages unlike the calibration ones: a care notice still needs
     at least CARE_FLOOR).
     `hits` are the pattern matches of each message; one settled as both crisis and emergency never reaches
     the classifier. `excluded` messages count neither way (for an urgent route: the other urgent route's
-    messages, where a second urgent notice is no false alarm)."""
-    settled = np.array([h.get(route) is Strength.SETTLES for h in hits])
+    messages, where a second urgent notice is no false alarm). `also_suggested` marks messages where another
+    route suggests this one (gate.SUGGESTED_BY), as a pattern can."""
     suggested = np.array([h.get(route) is Strength.SUGGESTS for h in hits])
-    decided = np.array([all(h.get(u) is Strength.SETTLES for u in URGENT) for h in hits])
+    if also_suggested is not None:
+        suggested = suggested | also_suggested
     floor = 0.0 if route in URGENT else CARE_FLOOR
     candidates = sorted(p for p in set(np.round(probabilities, 4).tolist()) | {0.5, 0.99} if p >= floor)
     negatives_mask = ~needed if excluded is None else ~needed & ~excluded
@@ -102,7 +116,7 @@ def choose_thresholds(route: str, probabilities: np.ndarray, hits: list[dict], n
     best_key = (-1.0, 0.0)
     for strict in candidates:
         for lenient in [c for c in candidates if c <= strict] if suggested.any() else [strict]:
-            shown = settled | (~decided & ((probabilities >= strict) | (suggested & (probabilities >= lenient))))
+            shown = shown_by_gate(route, probabilities, hits, strict, lenient, also_suggested)
             false_alarms = (shown & negatives_mask).sum() / negatives
             if false_alarms > FALSE_ALARM_BUDGET[route]:
                 continue
@@ -133,19 +147,21 @@ def main(argv: list[str] | None = None) -> int:
     part_vectors = features_of_many(parts) if parts else np.zeros((0, calibration_vectors.shape[1]))
     patterns = default_patterns()
     calibration_hits = [match_routes(fold(r["question"]), patterns) for r in calibration]
-    models = {}
-    for route in ROUTE_ORDER:
+    models, shown = {}, {}
+    urgent = np.array([bool(set(r["routes"]) & URGENT) for r in calibration])
+    for route in DECIDING_ORDER:  # a route is decided before the routes it suggests, as in the gate
         labels = np.array([route in example_routes(e) for e in examples])
         coef, intercept, c = fit_route(vectors, labels)
         probabilities = gate_probabilities(coef, intercept, calibration_vectors, part_vectors, owners)
         needed = np.array([route in r["routes"] for r in calibration])
-        urgent = np.array([bool(set(r["routes"]) & URGENT) for r in calibration])
+        also = shown.get(SUGGESTED_BY.get(route, ""))
         strict, lenient = choose_thresholds(route, probabilities, calibration_hits, needed,
-                                            urgent if route in URGENT else None)
+                                            urgent if route in URGENT else None, also)
+        shown[route] = shown_by_gate(route, probabilities, calibration_hits, strict, lenient, also)
         models[route] = RouteModel(coef, intercept, strict, lenient)
         print(f"{route:12s} examples {int(labels.sum()):4d}  C={c:<5}  strict={strict:.3f}  lenient={lenient:.3f}",
               file=sys.stderr)
-    SemanticClassifier(models, examples_sha256(files)).save(args.out)
+    SemanticClassifier({route: models[route] for route in ROUTE_ORDER}, examples_sha256(files)).save(args.out)
     print(f"wrote {args.out}", file=sys.stderr)
     return 0
 

@@ -33,7 +33,11 @@ log = logging.getLogger("bot.safety")
 
 ROUTE_ORDER = ("emergency", "crisis", "interaction", "dosing", "treatment")  # most urgent first: act now, then talk
 URGENT = frozenset({"crisis", "emergency"})
-PERSONAL_CARE = frozenset({"interaction", "dosing"})  # set aside when an urgent notice is shown
+# A route that another one makes likelier: in a message read as a crisis, even a faint sign of an emergency
+# counts ("ya no quiero vivir, me tome el frasco"), as it does when overdose words suggest one.
+SUGGESTED_BY = {"emergency": "crisis"}
+DECIDING_ORDER = ("crisis", "emergency", "interaction", "dosing", "treatment")  # a route before those it suggests
+PERSONAL_CARE = frozenset({"interaction", "dosing"})  # set aside when the patterns settle an urgent route
 
 
 @dataclass(frozen=True)
@@ -88,23 +92,29 @@ class SafetyGate:
         language = detect_language(message)
         hits = match_routes(folded, self.patterns)
         if all(hits.get(route) is Strength.SETTLES for route in URGENT):
-            return self._result(set(hits), language, "patterns")
+            return self._result(set(hits), language, "patterns", certain=True)
         features, vector = self.encode(message, minilm_vector)
         probabilities = self.classifier.probabilities(features)
         for part_features in self.encode_parts(parts_of(message)):  # a long message: its parts too
             for route, p in self.classifier.probabilities(part_features).items():
                 probabilities[route] = max(probabilities[route], p)
         routes = {route for route in hits if hits[route] is Strength.SETTLES}
-        for route, model in self.classifier.routes.items():
-            needed = model.lenient if hits.get(route) is Strength.SUGGESTS else model.strict
-            if probabilities[route] >= needed:
+        certain = bool(routes & URGENT)
+        for route in DECIDING_ORDER:
+            model = self.classifier.routes[route]
+            suggested = hits.get(route) is Strength.SUGGESTS or SUGGESTED_BY.get(route) in routes
+            if probabilities[route] >= (model.lenient if suggested else model.strict):
                 routes.add(route)
-        return self._result(routes, language, "semantic", probabilities, vector)
+        return self._result(routes, language, "semantic", probabilities, vector, certain)
 
     @staticmethod
-    def _result(routes: set[str], language: str, layer: str, probabilities=None, vector=None) -> SafetyCheck:
-        if routes & URGENT:
-            routes -= PERSONAL_CARE  # the notice to act now should not be diluted by "ask your pharmacist"
+    def _result(routes: set[str], language: str, layer: str, probabilities=None, vector=None,
+                certain: bool = False) -> SafetyCheck:
+        if certain:
+            # An emergency or crisis that the patterns name outright: the notice to act now is not diluted by
+            # "ask your pharmacist". When only the classifier raised it, it may be a careful question read as
+            # urgent ("does baclofen mix badly with sertraline?"), so the care notice stays, below it.
+            routes -= PERSONAL_CARE
         shown = tuple(r for r in ROUTE_ORDER if r in routes)
         return SafetyCheck(route=shown[0] if shown else "answer", notices=tuple(notice(r, language) for r in shown),
                            routes=shown, language=language, layer=layer if shown or layer == "semantic" else "none",
