@@ -1,0 +1,44 @@
+"""The fitting commands keep held-out sets out of fitting, and read every evidence format the sets use."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from bot.fit import HELD_OUT, _quote_text
+from bot.fit import main as fit_answers
+from bot.safety.fit import NEVER_CALIBRATE, choose_thresholds, load_calibrations
+
+
+def test_the_answer_fit_refuses_the_blind_set_still_held_out(tmp_path):
+    held_out = tmp_path / HELD_OUT
+    held_out.write_text('{"question": "is baclofen addictive", "answerable": true}\n', encoding="utf-8")
+    with pytest.raises(SystemExit):
+        fit_answers([str(held_out), "--out", str(tmp_path / "model.json")])
+    assert not (tmp_path / "model.json").exists()
+
+
+@pytest.mark.parametrize("split", sorted(NEVER_CALIBRATE))
+def test_the_safety_fit_refuses_splits_kept_for_measuring(tmp_path, split):
+    rows = tmp_path / "set.jsonl"
+    rows.write_text(f'{{"question": "hi", "routes": ["answer"], "split": "{split}"}}\n', encoding="utf-8")
+    with pytest.raises(SystemExit, match=split):
+        load_calibrations([f"{rows}:{split}"])
+
+
+def test_evidence_is_read_as_plain_quotes_or_as_objects():
+    assert _quote_text("Baclofen was designed to treat seizures.") == "Baclofen was designed to treat seizures."
+    assert _quote_text({"text": "A quote.", "source": "x.md"}) == "A quote."
+    assert _quote_text({"source": "x.md"}) == ""
+
+
+def test_thresholds_are_the_lowest_reaching_the_best_recall_within_the_false_alarm_budget():
+    # 4 messages need the route (p = .9 .8 .6 .3), 30 do not (p up to .5, one at .7)
+    needed = np.array([True] * 4 + [False] * 30)
+    negatives = [0.7] + [0.5] + [0.01 * i for i in range(28)]
+    probabilities = np.array([0.9, 0.8, 0.6, 0.3] + negatives)
+    hits = [{} for _ in needed]
+    strict, lenient = choose_thresholds("crisis", probabilities, hits, needed)
+    # budget 4% of 30 negatives = 1 false alarm: 0.6 keeps 3 of 4 with one false alarm (0.7); 0.3 would add 0.5
+    assert strict == lenient == pytest.approx(0.6)
+    care_strict, _ = choose_thresholds("dosing", probabilities, hits, needed)
+    assert care_strict >= 0.5  # a care notice never goes below an even chance
