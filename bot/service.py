@@ -57,6 +57,8 @@ class Bot:
         self._query_vectors: OrderedDict[str, np.ndarray] = OrderedDict()
         self._cache_lock = threading.Lock()
         self.gate = gate or default_gate()
+        # the gate's multilingual question vectors are cached (process-wide) within the same bound
+        multilingual_embedder().set_cache_size(self.settings.query_cache_size)
         self._answer_model = answer_model
         self.writer: AnswerWriter | None = None  # the site's own model, with BOT_LLM_BASE_URL (imported only then)
         if self.settings.llm_base_url:
@@ -130,8 +132,7 @@ class Bot:
         """Empty the question-vector caches (MiniLM here, multilingual-e5 process-wide): the next answer
         embeds its question afresh."""
         self._query_vectors.clear()
-        if self.settings.multilingual:
-            multilingual_embedder().forget_queries()
+        multilingual_embedder().forget_queries()
 
     # --- queries -------------------------------------------------------------------------------
     def embed_query(self, text: str) -> np.ndarray:

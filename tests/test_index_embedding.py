@@ -1,4 +1,5 @@
-"""The query model's ONNX path gives the torch model's vectors, and falls back to torch when it cannot export."""
+"""Query embedding: the ONNX path gives the torch model's vectors (and falls back to torch when it cannot export); the
+multilingual question cache keeps its bound."""
 import numpy as np
 import pytest
 
@@ -27,3 +28,21 @@ def test_unusable_cache_dir_falls_back_to_torch(tmp_path, caplog):
     vector = embedder.embed_one("is baclofen addictive")
     assert embedder._onnx is None and "using torch" in caplog.text
     assert vector.shape == (384,) and abs(float(np.linalg.norm(vector)) - 1.0) < 1e-4
+
+
+def test_the_multilingual_question_cache_keeps_its_bound_and_can_be_turned_off():
+    from bot.index.embedding import multilingual_embedder
+
+    model = multilingual_embedder()
+    try:
+        model.set_cache_size(0)
+        first, again = model.embed_query("is baclofen addictive"), model.embed_query("is baclofen addictive")
+        assert first is not again and np.allclose(first, again)  # embedded twice: nothing kept
+        model.set_cache_size(1)
+        kept = model.embed_query("is baclofen addictive")
+        assert model.embed_query("is baclofen addictive") is kept
+        model.embed_query("que es el baclofeno")  # the older question leaves a cache of one
+        assert model.embed_query("is baclofen addictive") is not kept
+        assert not model.embed_query("que es el baclofeno").flags.writeable
+    finally:
+        model.set_cache_size(2048)

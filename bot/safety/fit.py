@@ -147,7 +147,8 @@ def main(argv: list[str] | None = None) -> int:
     part_vectors = features_of_many(parts) if parts else np.zeros((0, calibration_vectors.shape[1]))
     patterns = default_patterns()
     calibration_hits = [match_routes(fold(r["question"]), patterns) for r in calibration]
-    models, shown = {}, {}
+    models: dict[str, RouteModel] = {}
+    shown: dict[str, np.ndarray] = {}
     urgent = np.array([bool(set(r["routes"]) & URGENT) for r in calibration])
     for route in DECIDING_ORDER:  # a route is decided before the routes it suggests, as in the gate
         labels = np.array([route in example_routes(e) for e in examples])
