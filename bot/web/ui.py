@@ -62,8 +62,10 @@ def build_chat(visitors: Visitors, settings: Settings, compact: bool = False) ->
                                                      "quotes": [c.quote for c in visit.answer.citations]}}
             yield "", history, previous_turns, votes
 
-        # Waiting on a site's model takes no CPU, so with one the chat need not queue behind the worker count.
-        chat_concurrency = settings.answer_workers if visitors.bot.writer is None else settings.queue_max_size
+        # Gradio starts every queued event at once; the CPU-bound part waits for the worker pool that REST
+        # shares (Visitors.workers). A Gradio limit as well would queue each event twice, and Gradio's
+        # queue sends every waiting visitor a position update whenever one starts.
+        chat_concurrency = settings.queue_max_size
         for trigger in (box.submit, send.click):
             trigger(respond, [box, chatbot, turns, answered], [box, chatbot, turns, answered],
                     api_visibility="private", concurrency_limit=chat_concurrency, concurrency_id="answers")
