@@ -37,7 +37,7 @@ from bot.safety.semantic import (
     parts_of,
 )
 
-FALSE_ALARM_BUDGET = {"crisis": 0.04, "emergency": 0.04, "interaction": 0.03, "dosing": 0.05, "treatment": 0.05}
+FALSE_ALARM_BUDGET = {"crisis": 0.06, "emergency": 0.06, "interaction": 0.03, "dosing": 0.05, "treatment": 0.05}
 CARE_FLOOR = 0.5  # a care notice needs the route to be likelier than not; only urgent routes may go lower
 C_GRID = (0.5, 2.0, 8.0, 32.0, 128.0)
 DEFAULT_CALIBRATION = ("tests/qa/safety_qa.jsonl:dev", "tests/qa/safety_blind_qa.jsonl:blind",
