@@ -19,7 +19,13 @@ from bot.compose import Composition, compose_answer
 from bot.conversation import clean_question, follow_up_context, normalize_history
 from bot.errors import BotError, IndexMissingError, IndexUnavailableError, InvalidQuestionError
 from bot.evidence import Evidence, build_evidence, masked_question
-from bot.index.embedding import Embedder, SentenceTransformerEmbedder, bundled_embedder, multilingual_embedder
+from bot.index.embedding import (
+    Embedder,
+    SentenceTransformerEmbedder,
+    bundled_embedder,
+    multilingual_embedder,
+    set_multilingual_cache_size,
+)
 from bot.index.store import IndexStore
 from bot.question import QuestionShape, shape_of
 from bot.retrieval import PassageIndex, hybrid_search
@@ -58,7 +64,7 @@ class Bot:
         self._cache_lock = threading.Lock()
         self.gate = gate or default_gate()
         # the gate's multilingual question vectors are cached (process-wide) within the same bound
-        multilingual_embedder().set_cache_size(self.settings.query_cache_size)
+        set_multilingual_cache_size(self.settings.query_cache_size)
         self._answer_model = answer_model
         self.writer: AnswerWriter | None = None  # the site's own model, with BOT_LLM_BASE_URL (imported only then)
         if self.settings.llm_base_url:

