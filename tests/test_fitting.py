@@ -42,3 +42,14 @@ def test_thresholds_are_the_lowest_reaching_the_best_recall_within_the_false_ala
     assert strict == lenient == pytest.approx(0.6)
     care_strict, _ = choose_thresholds("dosing", probabilities, hits, needed)
     assert care_strict >= 0.5  # a care notice never goes below an even chance
+
+
+def test_questions_are_split_by_the_language_the_bot_reads_them_in():
+    from bot.fit import Example, in_english
+
+    def example(question: str) -> Example:
+        return Example({"question": question}, None, np.zeros(0), [], np.zeros(0), True, 0)  # type: ignore[arg-type]
+
+    assert in_english(example("is baclofen addictive"))
+    assert not in_english(example("el baclofeno es adictivo?"))
+    assert not in_english(example("cuantas personas participaron en el estudio frances"))
