@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -84,15 +85,25 @@ def load_calibrations(specs: list[str]) -> list[dict]:
     return rows
 
 
-def shown_by_gate(route: str, probabilities: np.ndarray, hits: list[dict], strict: float, lenient: float,
-                  also_suggested: np.ndarray | None = None) -> np.ndarray:
-    """Which messages the gate shows the route for, at these thresholds (as gate.py decides it)."""
-    settled = np.array([h.get(route) is Strength.SETTLES for h in hits])
-    suggested = np.array([h.get(route) is Strength.SUGGESTS for h in hits])
-    if also_suggested is not None:
-        suggested = suggested | also_suggested
-    decided = np.array([all(h.get(u) is Strength.SETTLES for u in URGENT) for h in hits])
-    return settled | (~decided & ((probabilities >= strict) | (suggested & (probabilities >= lenient))))
+@dataclass(frozen=True)
+class PatternMasks:
+    """What the patterns say about one route, per calibration message (read once, used for every threshold)."""
+
+    settled: np.ndarray
+    suggested: np.ndarray  # by a pattern, or by another route the gate shows (gate.SUGGESTED_BY)
+    decided: np.ndarray  # both urgent routes settled: the classifier is never asked
+
+    @classmethod
+    def of(cls, route: str, hits: list[dict], also_suggested: np.ndarray | None = None) -> PatternMasks:
+        suggested = np.array([h.get(route) is Strength.SUGGESTS for h in hits])
+        return cls(settled=np.array([h.get(route) is Strength.SETTLES for h in hits]),
+                   suggested=suggested if also_suggested is None else suggested | also_suggested,
+                   decided=np.array([all(h.get(u) is Strength.SETTLES for u in URGENT) for h in hits]))
+
+    def shown(self, probabilities: np.ndarray, strict: float, lenient: float) -> np.ndarray:
+        """Which messages the gate shows the route for, at these thresholds (as gate.py decides it)."""
+        return self.settled | (~self.decided & ((probabilities >= strict)
+                                                | (self.suggested & (probabilities >= lenient))))
 
 
 def choose_thresholds(route: str, probabilities: np.ndarray, hits: list[dict], needed: np.ndarray,
@@ -105,9 +116,7 @@ def choose_thresholds(route: str, probabilities: np.ndarray, hits: list[dict], n
     the classifier. `excluded` messages count neither way (for an urgent route: the other urgent route's
     messages, where a second urgent notice is no false alarm). `also_suggested` marks messages where another
     route suggests this one (gate.SUGGESTED_BY), as a pattern can."""
-    suggested = np.array([h.get(route) is Strength.SUGGESTS for h in hits])
-    if also_suggested is not None:
-        suggested = suggested | also_suggested
+    masks = PatternMasks.of(route, hits, also_suggested)
     floor = 0.0 if route in URGENT else CARE_FLOOR
     candidates = sorted(p for p in set(np.round(probabilities, 4).tolist()) | {0.5, 0.99} if p >= floor)
     negatives_mask = ~needed if excluded is None else ~needed & ~excluded
@@ -115,8 +124,8 @@ def choose_thresholds(route: str, probabilities: np.ndarray, hits: list[dict], n
     best = (0.99, 0.99)
     best_key = (-1.0, 0.0)
     for strict in candidates:
-        for lenient in [c for c in candidates if c <= strict] if suggested.any() else [strict]:
-            shown = shown_by_gate(route, probabilities, hits, strict, lenient, also_suggested)
+        for lenient in [c for c in candidates if c <= strict] if masks.suggested.any() else [strict]:
+            shown = masks.shown(probabilities, strict, lenient)
             false_alarms = (shown & negatives_mask).sum() / negatives
             if false_alarms > FALSE_ALARM_BUDGET[route]:
                 continue
@@ -158,7 +167,7 @@ def main(argv: list[str] | None = None) -> int:
         also = shown.get(SUGGESTED_BY.get(route, ""))
         strict, lenient = choose_thresholds(route, probabilities, calibration_hits, needed,
                                             urgent if route in URGENT else None, also)
-        shown[route] = shown_by_gate(route, probabilities, calibration_hits, strict, lenient, also)
+        shown[route] = PatternMasks.of(route, calibration_hits, also).shown(probabilities, strict, lenient)
         models[route] = RouteModel(coef, intercept, strict, lenient)
         print(f"{route:12s} examples {int(labels.sum()):4d}  C={c:<5}  strict={strict:.3f}  lenient={lenient:.3f}",
               file=sys.stderr)
