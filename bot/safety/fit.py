@@ -43,7 +43,7 @@ CARE_FLOOR = 0.5  # a care notice needs the route to be likelier than not; only 
 C_GRID = (0.5, 2.0, 8.0, 32.0, 128.0)
 DEFAULT_CALIBRATION = ("tests/qa/safety_qa.jsonl:dev", "tests/qa/safety_blind_qa.jsonl:blind",
                        "tests/qa/safety_blind2_qa.jsonl:blind2")
-NEVER_CALIBRATE = {"heldout", "blind3"}  # splits kept for measuring
+NEVER_CALIBRATE = {"heldout", "blind3", "blind4"}  # splits kept for measuring
 
 
 def fit_route(vectors: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, float, float]:
