@@ -3,7 +3,7 @@
     python -m bot.fit [SET.jsonl ...] [--out bot/data/answer_model.json]
 
 Default sets: the tuning sets (tests/qa/tuning_*.jsonl, Spanish included) and the first blind set, which was
-spent on its before/after measurement; never blind3_qa.jsonl, the one still held out.
+spent on its before/after measurement; never blind4_qa.jsonl, the one still held out.
 
 1. Each question is retrieved as the bot would (same index, same embedder) and every candidate sentence gets
    its features (features.py). A sentence is labelled as answering when it holds one of the item's
@@ -45,7 +45,7 @@ from bot.scoring import ANSWER_MODEL_FILE, AnswerModel, LogisticModel, Selection
 DEFAULT_SETS = (Path("tests/qa/tuning_qa.jsonl"), Path("tests/qa/tuning_more_qa.jsonl"),
                 Path("tests/qa/tuning_c_qa.jsonl"), Path("tests/qa/tuning_followups_qa.jsonl"),
                 Path("tests/qa/blind_qa.jsonl"), Path("tests/qa/tuning_es_qa.jsonl"))
-HELD_OUT = "blind3_qa.jsonl"
+HELD_OUT = "blind4_qa.jsonl"
 C_GRID = (0.03, 0.1, 0.3, 1.0, 3.0, 10.0, 30.0)
 RANKER_C_GRID = (1.0, 3.0, 10.0)
 MIN_CROSS_LINGUAL_CALIBRATION = 60  # questions in other languages needed to set the cross-lingual threshold
