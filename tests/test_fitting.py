@@ -37,7 +37,7 @@ def test_thresholds_are_the_lowest_reaching_the_best_recall_within_the_false_ala
     negatives = [0.7] + [0.5] + [0.01 * i for i in range(28)]
     probabilities = np.array([0.9, 0.8, 0.6, 0.3] + negatives)
     hits = [{} for _ in needed]
-    strict, lenient = choose_thresholds("crisis", probabilities, hits, needed)
+    strict, lenient = choose_thresholds("emergency", probabilities, hits, needed)
     # budget 4% of 30 negatives = 1 false alarm: 0.6 keeps 3 of 4 with one false alarm (0.7); 0.3 would add 0.5
     assert strict == lenient == pytest.approx(0.6)
     care_strict, _ = choose_thresholds("dosing", probabilities, hits, needed)
@@ -53,3 +53,27 @@ def test_questions_are_split_by_the_language_the_bot_reads_them_in():
     assert in_english(example("is baclofen addictive"))
     assert not in_english(example("el baclofeno es adictivo?"))
     assert not in_english(example("cuantas personas participaron en el estudio frances"))
+
+
+def test_the_fitted_aggregation_learns_when_a_part_alone_is_no_sign():
+    """Messages that need the route are alarming whole or in one part with a worried whole; calm ones have a
+    calm whole and one alarming (likely, not certain) fragment. The highest of whole and parts cannot tell
+    these apart; the fit can."""
+    from bot.safety.fit import combined_probabilities
+    from bot.safety.semantic import RouteModel
+
+    rng = np.random.default_rng(7)
+    whole, parts, needed = [], [], []
+    for _ in range(60):
+        for whole_mean, part_mean, needs in ((3.0, 2.5, True), (0.0, 2.5, True), (-4.0, 2.5, False)):
+            whole.append(rng.normal(whole_mean, 0.5))
+            parts.append([rng.normal(part_mean, 0.5)])
+            needed.append(needs)
+    needed_mask = np.array(needed)
+    words = [30] * len(whole)
+    model = RouteModel(np.zeros(2, dtype=np.float32), 0.0, 0.5, 0.5)
+    _, highest = combined_probabilities("dosing", model, needed_mask, np.array(whole), parts, words)  # not fitted
+    fitted, probabilities = combined_probabilities("crisis", model, needed_mask, np.array(whole), parts, words)
+    assert fitted.aggregate is not None and len(fitted.aggregate) == 6
+    assert highest[~needed_mask].min() > 0.6  # the highest: every calm message with an alarming fragment fires
+    assert probabilities[needed_mask].min() > probabilities[~needed_mask].max()  # the fit separates them

@@ -161,6 +161,30 @@ def test_a_long_message_is_also_read_in_parts_and_one_urgent_part_is_enough():
     assert gate.check("is that the withdrawal it talks about?").route == "answer"  # one part: read whole only
 
 
+def test_a_fitted_aggregation_weighs_a_part_against_the_whole_message():
+    from dataclasses import replace
+
+    danger = "and then my brother started acting really strange."  # no pattern: the classifier decides
+    message = "i was reading about the french trials. " + danger
+    encoder = CountingEncoder({danger: vector("emergency", strength=0.8)})  # likely (0.95), not certain
+    trusting = one_hot_classifier()  # no aggregation: the higher of whole and parts
+    assert SafetyGate(classifier=trusting, encode=encoder).check(message).route == "emergency"
+    # weights over (whole, best part, higher, has parts, log words) + intercept that count the whole only
+    whole_only = SemanticClassifier({r: replace(m, aggregate=(1.0, 0.0, 0.0, 0.0, 0.0, 0.0))
+                                     for r, m in trusting.routes.items()})
+    assert SafetyGate(classifier=whole_only, encode=encoder).check(message).route == "answer"
+    assert SafetyGate(classifier=whole_only, encode=CountingEncoder({message: vector("emergency")})).check(
+        message).route == "emergency"
+    certain = "i keep thinking about how i would do it."  # a part the classifier is sure of is enough
+    sure = CountingEncoder({certain: vector("crisis", strength=1.5)})  # logit 10: p > CERTAIN_PART
+    assert SafetyGate(classifier=whole_only, encode=sure).check(
+        "i was reading about the french trials. " + certain).route == "crisis"
+    saved = SemanticClassifier.from_json(json.loads(json.dumps(whole_only.to_json())))
+    assert saved.routes["emergency"].aggregate == whole_only.routes["emergency"].aggregate
+    emergency = whole_only.routes["emergency"]
+    assert saved.routes["emergency"].combined(-5.0, [5.0], 12) == emergency.combined(-5.0, [5.0], 12)
+
+
 def test_parts_are_sentences_and_windows_of_long_unpunctuated_runs():
     from bot.safety.semantic import WINDOW_WORDS, parts_of
 

@@ -5,9 +5,10 @@
 1. Embed every example message (bot/data/safety_examples_*.jsonl) with multilingual-e5-small and MiniLM.
 2. Fit one logistic regression per route (that route against every other example, benign ones included),
    with the regularization picked by 5-fold cross-validated log loss.
-3. On the calibration messages (the safety set's `dev` split, and the first two blind sets, which were spent
-   on their before/after measurements; never a `heldout` or unspent blind split), each scored as the
-   gate scores it (the highest probability over the whole message and its parts), pick two thresholds
+3. On the calibration messages (the safety set's `dev` split, the blind sets 1-3, which were spent on their
+   before/after measurements, and the dev4 set of hard look-alikes; never a `heldout` or unspent blind
+   split), fit for each urgent route how the whole message and its parts combine (`fit_aggregate`; a part
+   read alone can mislead), then, with each message scored as the gate scores it, pick two thresholds
    per route: the lowest ones whose false alarms on messages that do not need the route stay within
    `FALSE_ALARM_BUDGET`, so recall is as high as that budget allows. Pattern matches count as they do in
    the gate (gate.py), so the thresholds are those of the whole gate, not of the classifier alone.
@@ -18,7 +19,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -30,6 +31,7 @@ from bot.safety.semantic import (
     CLASSIFIER_FILE,
     RouteModel,
     SemanticClassifier,
+    aggregate_features,
     example_files,
     example_routes,
     examples_sha256,
@@ -38,12 +40,17 @@ from bot.safety.semantic import (
     parts_of,
 )
 
-FALSE_ALARM_BUDGET = {"crisis": 0.06, "emergency": 0.06, "interaction": 0.03, "dosing": 0.05, "treatment": 0.05}
+# Crisis gets the most room: 988 above an answer costs a line, and the crisis messages the gate missed were
+# the quiet ones (plans, goodbyes). Chosen by holding each calibration set out in turn (README, safety gate).
+FALSE_ALARM_BUDGET = {"crisis": 0.08, "emergency": 0.04, "interaction": 0.03, "dosing": 0.05, "treatment": 0.05}
 CARE_FLOOR = 0.5  # a care notice needs the route to be likelier than not; only urgent routes may go lower
 C_GRID = (0.5, 2.0, 8.0, 32.0, 128.0)
+AGGREGATED_ROUTES = URGENT  # routes whose whole-and-parts combination is fitted; care routes take the higher
+AGGREGATE_C = 1.0
 DEFAULT_CALIBRATION = ("tests/qa/safety_qa.jsonl:dev", "tests/qa/safety_blind_qa.jsonl:blind",
-                       "tests/qa/safety_blind2_qa.jsonl:blind2")
-NEVER_CALIBRATE = {"heldout", "blind3", "blind4"}  # splits kept for measuring
+                       "tests/qa/safety_blind2_qa.jsonl:blind2", "tests/qa/safety_blind3_qa.jsonl:blind3",
+                       "tests/qa/safety_dev4_qa.jsonl:dev4")
+NEVER_CALIBRATE = {"heldout", "blind4"}  # splits kept for measuring
 
 
 def fit_route(vectors: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, float, float]:
@@ -60,13 +67,35 @@ def fit_route(vectors: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, floa
     return fitted.coef_[0].astype(np.float32), float(fitted.intercept_[0]), best
 
 
-def gate_probabilities(coef: np.ndarray, intercept: float, whole: np.ndarray, parts: np.ndarray,
-                       owners: list[int]) -> np.ndarray:
-    """Each message's probability as the gate computes it: the highest over the whole message and its parts."""
-    probabilities = 1.0 / (1.0 + np.exp(-(whole @ coef + intercept)))
-    if len(owners):
-        np.maximum.at(probabilities, np.asarray(owners), 1.0 / (1.0 + np.exp(-(parts @ coef + intercept))))
-    return probabilities
+def message_logits(coef: np.ndarray, intercept: float, whole: np.ndarray, parts: np.ndarray,
+                   owners: list[int]) -> tuple[np.ndarray, list[list[float]]]:
+    """Each message's logit, and the logits of its parts."""
+    part_logits: list[list[float]] = [[] for _ in range(len(whole))]
+    for owner, logit in zip(owners, (parts @ coef + intercept).tolist() if len(owners) else [], strict=True):
+        part_logits[owner].append(logit)
+    return whole @ coef + intercept, part_logits
+
+
+def fit_aggregate(rows: np.ndarray, needed: np.ndarray) -> tuple[float, ...]:
+    """How the whole message and its parts combine for one route (weights over AGGREGATE_FEATURES, then the
+    intercept): a class-balanced logistic regression on the calibration messages."""
+    from sklearn.linear_model import LogisticRegression
+
+    model = LogisticRegression(C=AGGREGATE_C, class_weight="balanced", max_iter=5000).fit(rows, needed)
+    return (*(round(float(w), 6) for w in model.coef_[0]), round(float(model.intercept_[0]), 6))
+
+
+def combined_probabilities(route: str, model: RouteModel, needed: np.ndarray, whole_logits: np.ndarray,
+                           part_logits: list[list[float]], words: list[int]) -> tuple[RouteModel, np.ndarray]:
+    """The route's model, with the aggregation of whole and parts fitted for an urgent route, and the
+    probability the gate will give each calibration message (computed by the gate's own `combined`)."""
+    if route in AGGREGATED_ROUTES:
+        rows = np.stack([aggregate_features(float(w), p, n) for w, p, n in zip(whole_logits, part_logits, words,
+                                                                                 strict=True)])
+        model = replace(model, aggregate=fit_aggregate(rows, needed))
+    probabilities = np.array([model.combined(float(w), p, n) for w, p, n in zip(whole_logits, part_logits, words,
+                                                                                 strict=True)])
+    return model, probabilities
 
 
 def load_calibration(path: Path, split: str) -> list[dict]:
@@ -159,16 +188,19 @@ def main(argv: list[str] | None = None) -> int:
     models: dict[str, RouteModel] = {}
     shown: dict[str, np.ndarray] = {}
     urgent = np.array([bool(set(r["routes"]) & URGENT) for r in calibration])
+    words = [len(r["question"].split()) for r in calibration]
     for route in DECIDING_ORDER:  # a route is decided before the routes it suggests, as in the gate
         labels = np.array([route in example_routes(e) for e in examples])
         coef, intercept, c = fit_route(vectors, labels)
-        probabilities = gate_probabilities(coef, intercept, calibration_vectors, part_vectors, owners)
         needed = np.array([route in r["routes"] for r in calibration])
+        whole_logits, part_logits = message_logits(coef, intercept, calibration_vectors, part_vectors, owners)
+        fitted, probabilities = combined_probabilities(route, RouteModel(coef, intercept, 0.5, 0.5), needed,
+                                                       whole_logits, part_logits, words)
         also = shown.get(SUGGESTED_BY.get(route, ""))
         strict, lenient = choose_thresholds(route, probabilities, calibration_hits, needed,
                                             urgent if route in URGENT else None, also)
         shown[route] = PatternMasks.of(route, calibration_hits, also).shown(probabilities, strict, lenient)
-        models[route] = RouteModel(coef, intercept, strict, lenient)
+        models[route] = replace(fitted, strict=strict, lenient=lenient)
         print(f"{route:12s} examples {int(labels.sum()):4d}  C={c:<5}  strict={strict:.3f}  lenient={lenient:.3f}",
               file=sys.stderr)
     SemanticClassifier({route: models[route] for route in ROUTE_ORDER}, examples_sha256(files)).save(args.out)

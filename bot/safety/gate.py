@@ -94,10 +94,8 @@ class SafetyGate:
         if all(hits.get(route) is Strength.SETTLES for route in URGENT):
             return self._result(set(hits), language, "patterns", certain=True)
         features, vector = self.encode(message, minilm_vector)
-        probabilities = self.classifier.probabilities(features)
-        for part_features in self.encode_parts(parts_of(message)):  # a long message: its parts too
-            for route, p in self.classifier.probabilities(part_features).items():
-                probabilities[route] = max(probabilities[route], p)
+        parts = self.encode_parts(parts_of(message))  # a long message: its parts too
+        probabilities = self.classifier.message_probabilities(features, parts, len(message.split()))
         routes = {route for route in hits if hits[route] is Strength.SETTLES}
         certain = bool(routes & URGENT)
         for route in DECIDING_ORDER:

@@ -10,9 +10,13 @@ points at, and a lower `lenient` one for a message whose words suggest the route
 but are also used in research questions.
 
 A long message is also read in parts (its sentences, and windows of a long unpunctuated run), and each
-route takes its highest probability over the whole and the parts: "is this the withdrawal the article talks
-about? i stopped friday and now i'm shaking and seeing bugs" needs 911 because of one part, and an embedding
-of the whole message averages that part away. Thresholds are chosen on the same max (fit.py).
+route combines the whole and the parts: "is this the withdrawal the article talks about? i stopped friday and
+now i'm shaking and seeing bugs" needs 911 because of one part, and an embedding of the whole message
+averages that part away. A part read alone can also mislead ("thats wild", "mi vecina dice q si" score like
+distress out of context), so for the urgent routes how much the best part counts against the whole is fitted
+on calibration messages (`aggregate`: a logistic regression over AGGREGATE_FEATURES), except that a part the
+classifier is near certain about (CERTAIN_PART) is enough on its own; the other routes take the higher of the
+two. Thresholds are chosen on the same combined probability (fit.py).
 
 The fitted parameters (a few KB of coefficients, `bot/data/safety_classifier.json`) are data, refitted by
 that command; a test checks that they match the example files they were fitted on.
@@ -39,12 +43,45 @@ WINDOW_WORDS, WINDOW_STRIDE = 12, 6  # a run of words longer than LONG_RUN is re
 LONG_RUN = 20
 
 
+AGGREGATE_FEATURES = ("whole", "best_part", "highest", "has_parts", "log_words")
+CERTAIN_PART = 0.99  # a part the classifier is this sure about is enough, whatever the rest of the message says
+
+
+def aggregate_features(whole_logit: float, part_logits: list[float], words: int) -> np.ndarray:
+    """What the aggregation of one route reads: the whole message's logit, its best part's, the higher of
+    the two, whether it has parts, and its length."""
+    best_part = max(part_logits) if part_logits else whole_logit
+    return np.array([whole_logit, best_part, max(whole_logit, best_part), float(bool(part_logits)),
+                     np.log1p(words)], dtype=np.float32)
+
+
 @dataclass(frozen=True)
 class RouteModel:
     coef: np.ndarray
     intercept: float
     strict: float  # probability needed when no pattern points at the route
     lenient: float  # probability needed when a pattern suggests it
+    # How the whole message and its parts combine (weights over AGGREGATE_FEATURES, then the intercept),
+    # fitted on calibration messages; None: the highest of the two.
+    aggregate: tuple[float, ...] | None = None
+
+    def logit(self, vector: np.ndarray) -> float:
+        return float(self.coef @ vector + self.intercept)
+
+    def combined(self, whole_logit: float, part_logits: list[float], words: int) -> float:
+        """The route's probability for a message read whole and in parts."""
+        if self.aggregate is None:
+            return float(_sigmoid(max([whole_logit, *part_logits])))
+        weights, intercept = np.asarray(self.aggregate[:-1], dtype=np.float32), self.aggregate[-1]
+        combined = float(_sigmoid(weights @ aggregate_features(whole_logit, part_logits, words) + intercept))
+        best_part = float(_sigmoid(max(part_logits))) if part_logits else 0.0
+        # "i keep thinking about how id do it" inside a long question about the trials: weighed against the
+        # calm rest, a certain part would be averaged away again
+        return max(combined, best_part) if best_part >= CERTAIN_PART else combined
+
+
+def _sigmoid(z):
+    return 1.0 / (1.0 + np.exp(-z))
 
 
 class SemanticClassifier:
@@ -57,18 +94,31 @@ class SemanticClassifier:
         self._intercept = np.array([routes[r].intercept for r in self._names], dtype=np.float32)
 
     def probabilities(self, vector: np.ndarray) -> dict[str, float]:
-        logits = self._coef @ vector + self._intercept
-        return dict(zip(self._names, (1.0 / (1.0 + np.exp(-logits))).tolist(), strict=True))
+        return dict(zip(self._names, _sigmoid(self.logits(vector)).tolist(), strict=True))
+
+    def logits(self, vector: np.ndarray) -> np.ndarray:
+        return self._coef @ vector + self._intercept
+
+    def message_probabilities(self, whole: np.ndarray, parts: list[np.ndarray], words: int) -> dict[str, float]:
+        """Each route's probability for a message from the features of the whole and of its parts."""
+        whole_logits = self.logits(whole)
+        part_logits = [self.logits(part) for part in parts]
+        return {name: self.routes[name].combined(float(whole_logits[i]), [float(p[i]) for p in part_logits], words)
+                for i, name in enumerate(self._names)}
 
     def to_json(self) -> dict:
         return {"model": self.model, "examples_sha256": self.examples_sha256,
                 "routes": {name: {"coef": [round(float(x), 6) for x in m.coef], "intercept": round(m.intercept, 6),
-                                  "strict": m.strict, "lenient": m.lenient} for name, m in self.routes.items()}}
+                                  "strict": m.strict, "lenient": m.lenient,
+                                  **({"aggregate": [round(float(x), 6) for x in m.aggregate]} if m.aggregate else {})}
+                           for name, m in self.routes.items()}}
 
     @classmethod
     def from_json(cls, data: dict) -> SemanticClassifier:
         routes = {name: RouteModel(np.asarray(m["coef"], dtype=np.float32), float(m["intercept"]),
-                                   float(m["strict"]), float(m["lenient"])) for name, m in data["routes"].items()}
+                                   float(m["strict"]), float(m["lenient"]),
+                                   tuple(float(x) for x in m["aggregate"]) if m.get("aggregate") else None)
+                  for name, m in data["routes"].items()}
         return cls(routes, data.get("examples_sha256", ""), data.get("model", MODEL_NAME))
 
     def save(self, path: Path = CLASSIFIER_FILE) -> None:
