@@ -65,9 +65,6 @@ class RouteModel:
     # fitted on calibration messages; None: the highest of the two.
     aggregate: tuple[float, ...] | None = None
 
-    def logit(self, vector: np.ndarray) -> float:
-        return float(self.coef @ vector + self.intercept)
-
     def combined(self, whole_logit: float, part_logits: list[float], words: int) -> float:
         """The route's probability for a message read whole and in parts."""
         if self.aggregate is None:
@@ -92,9 +89,6 @@ class SemanticClassifier:
         self._names = list(routes)
         self._coef = np.vstack([routes[r].coef for r in self._names]).astype(np.float32)
         self._intercept = np.array([routes[r].intercept for r in self._names], dtype=np.float32)
-
-    def probabilities(self, vector: np.ndarray) -> dict[str, float]:
-        return dict(zip(self._names, _sigmoid(self.logits(vector)).tolist(), strict=True))
 
     def logits(self, vector: np.ndarray) -> np.ndarray:
         return self._coef @ vector + self._intercept
