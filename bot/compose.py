@@ -120,7 +120,7 @@ def answerability_row(evidence: Evidence, scores: Scores, spans: list[Span]) -> 
     total = sum(whole.weights.values())
 
     def covered(terms: frozenset[str]) -> float:
-        return sum(w for t, w in whole.weights.items() if t in terms) / total if total else 1.0
+        return sum(w for t, w in whole.weights.items() if t in terms) / total if total else 0.0
 
     best_row = int(np.argmax(scores.whole)) if len(scores.whole) else -1
     top = np.argsort(-scores.whole)[:SUPPORT_ROWS]
@@ -142,7 +142,9 @@ def answerability_row(evidence: Evidence, scores: Scores, spans: list[Span]) -> 
         unknown_count=evidence.unknown_count, unknown_support=support, unknown_centrality=centrality,
         known_terms=evidence.known_terms,
         named=bool(whole.named),
-        named_match=named_match, parts=1 + len(evidence.parts))
+        named_match=named_match, parts=1 + len(evidence.parts), known_best=evidence.known_best,
+        known_anchor=float(whole.known[best_row]) if whole.known is not None and best_row >= 0 else 0.0,
+        known_unanswered=evidence.known_unanswered)
 
 
 def compose_answer(evidence: Evidence, model: AnswerModel) -> Composition | None:

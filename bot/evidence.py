@@ -7,11 +7,13 @@ missing "migraine" says more than a missing "kind".
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from bot.features import Candidates, QuestionSignals
+from bot.known_questions import KnownQuestions
 from bot.question import QuestionShape
 from bot.retrieval import PassageIndex
 from bot.schema import Passage
@@ -32,6 +34,8 @@ class Evidence:
     unknown_count: int = 0
     known_terms: int = 0
     masked_vector: np.ndarray | None = None  # the question without its unknown words, embedded
+    known_best: float = 0.0  # closeness to the nearest known question the sources answer (known_questions.py)
+    known_unanswered: float = 0.0  # ...and to the nearest one they do not
 
 
 
@@ -75,21 +79,32 @@ def _signals(index: PassageIndex, text: str, vector, part_text: str, part_vector
 
 def build_evidence(index: PassageIndex, shape: QuestionShape, named: frozenset[str], search_terms: list[str],
                    passages: list[Passage], vectors: list[np.ndarray], e5_vector: np.ndarray | None,
-                   masked_vector: np.ndarray | None = None) -> Evidence:
-    """The question's signals (whole and per part) and the candidate sentences of the passages."""
+                   masked_vector: np.ndarray | None = None,
+                   known: tuple[KnownQuestions, Callable[[np.ndarray], np.ndarray]] | None = None) -> Evidence:
+    """The question's signals (whole and per part) and the candidate sentences of the passages. `known`: the
+    known questions, and how to compare a question vector with them (leaving out a set while fitting)."""
     whole = _signals(index, shape.scoring_text, vectors[0], shape.scoring_text, vectors[0], e5_vector, shape.forms,
                      named, shape.excluded)
     parts = tuple(_signals(index, shape.scoring_text, vectors[0], part, vector, e5_vector, forms, named,
                            shape.excluded)
                   for part, vector, forms in zip(shape.parts, vectors[1:], shape.part_forms, strict=True)) \
         if len(shape.parts) > 1 else ()
-    known, unknown = term_weights(index, question_words(index, shape.scoring_text))
-    ceiling = max(known.values(), default=3.0)
+    known_terms, unknown = term_weights(index, question_words(index, shape.scoring_text))
+    ceiling = max(known_terms.values(), default=3.0)
     unknown_weight = sum(ceiling * r for r in unknown.values())
-    total = sum(known.values()) + unknown_weight
-    return Evidence(whole, parts, index.candidates(passages, search_terms),
+    total = sum(known_terms.values()) + unknown_weight
+    candidates = index.candidates(passages, search_terms)
+    known_best = known_unanswered = 0.0
+    if known is not None and len(known[0]):
+        memory, similarities = known
+        texts = [candidates.text(r) for r in range(len(candidates))]
+        whole_sims = similarities(whole.vector)
+        known_best, known_unanswered = memory.best(whole_sims), memory.best(whole_sims, answered=False)
+        whole = replace(whole, known=memory.sentence_scores(whole_sims, texts))
+        parts = tuple(replace(p, known=memory.sentence_scores(similarities(p.part_vector), texts)) for p in parts)
+    return Evidence(whole, parts, candidates,
                     unknown_share=unknown_weight / total if total else 0.0,
-                    unknown_rarity=sum(unknown.values()), unknown_count=len(unknown), known_terms=len(known),
-                    masked_vector=masked_vector)
+                    unknown_rarity=sum(unknown.values()), unknown_count=len(unknown), known_terms=len(known_terms),
+                    masked_vector=masked_vector, known_best=known_best, known_unanswered=known_unanswered)
 
 

@@ -7,6 +7,8 @@ Every signal is about the relation between a question and a sentence, never abou
 - retrieval: the passage's fused rank and BM25 score;
 - structure: position in the passage, length, whether it points back or introduces a list;
 - named source: the question names a study and the sentence is (or is not) from it;
+- known questions: how close the question is to questions other readers asked that this sentence answers
+  (known_questions.py);
 - answer type: each question form (how many, how long, who, why, yes/no, a list...) crossed with what the
   sentence holds (a number, a dose, a duration, a year, a name, a list, a reason, a negation). The weights of
   these pairs are fitted on labelled questions (`python -m bot.fit`), not set by hand.
@@ -45,6 +47,7 @@ BASE_FEATURES = (
     "bias", "dense", "dense_gap", "dense_part", "dense_part_gap", "dense_e5", "dense_e5_gap",
     "lexical", "lexical_context", "lexical_neighbours", "lexical_part", "excluded_overlap",
     "passage_rr", "bm25", "first_in_passage", "log_words", "points_back", "lists", "named_match", "named_other",
+    "known", "known_gap",
 )
 FEATURE_NAMES = BASE_FEATURES + SHAPE_NAMES + tuple(f"{form}*{shape}" for form in FORM_NAMES for shape in SHAPE_NAMES)
 INDEX = {name: i for i, name in enumerate(FEATURE_NAMES)}
@@ -82,6 +85,7 @@ class QuestionSignals:
     excluded_terms: frozenset[str]
     forms: frozenset[str]
     named: frozenset[str]  # doc ids the question singles out
+    known: np.ndarray | None = None  # per candidate: closeness to the known questions it answers
 
 
 def _coverage(weights: dict[str, float], present: frozenset[str]) -> float:
@@ -115,6 +119,9 @@ def sentence_features(signals: QuestionSignals, candidates: Candidates) -> np.nd
         e5 = candidates.e5_vectors @ signals.e5_vector
         matrix[:, INDEX["dense_e5"]] = e5
         matrix[:, INDEX["dense_e5_gap"]] = e5 - e5.max()
+    if signals.known is not None and len(signals.known) == n:
+        matrix[:, INDEX["known"]] = signals.known
+        matrix[:, INDEX["known_gap"]] = signals.known - signals.known.max()
     forms = [FORM_NAMES.index(f) for f in signals.forms]
     neighbours = _neighbour_terms(candidates)
     for row, (position, index) in enumerate(candidates.rows):

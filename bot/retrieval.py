@@ -17,6 +17,7 @@ import numpy as np
 from bot.features import Candidates
 from bot.index.records import parse_sentence_id, read_passage_metadata, sentence_id, sentence_ids
 from bot.index.store import IndexStore, IndexVersion
+from bot.known_questions import sentence_key
 from bot.lexical import BM25Index, SpellingCorrector
 from bot.schema import Passage, Source
 from bot.text import terms
@@ -51,6 +52,8 @@ class PassageIndex:
         self._names_of: dict[str, frozenset[str]] = {}
         self._named_in, self._labelled_in = self._source_names(limit=2)
         self.spelling = SpellingCorrector(self.bm25.vocabulary)
+        self._home_of_sentence = {sentence_key(p.sentence_text(i)): position for position, p in enumerate(self.passages)
+                                  for i in range(len(p.sentence_spans))}
 
     def _passage(self, pid: str, text: str, meta: dict) -> Passage:
         record = read_passage_metadata(meta)
@@ -63,6 +66,11 @@ class PassageIndex:
 
     def __len__(self) -> int:
         return len(self.passages)
+
+    def passages_of_sentences(self, keys: list[str]) -> list[Passage]:
+        """The passages holding these sentences (sentence_key form), once each, in the order given."""
+        positions = dict.fromkeys(p for key in keys if (p := self._home_of_sentence.get(key)) is not None)
+        return [self.passages[p] for p in positions]
 
     @property
     def self_contained(self) -> bool:

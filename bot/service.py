@@ -27,6 +27,7 @@ from bot.index.embedding import (
     set_multilingual_cache_size,
 )
 from bot.index.store import IndexStore
+from bot.known_questions import KNOWN_QUESTIONS_FILE, KnownQuestions
 from bot.question import QuestionShape, shape_of
 from bot.retrieval import PassageIndex, hybrid_search
 from bot.safety import SafetyCheck, SafetyGate, default_gate
@@ -66,6 +67,7 @@ class Bot:
         # the gate's multilingual question vectors are cached (process-wide) within the same bound
         set_multilingual_cache_size(self.settings.query_cache_size)
         self._answer_model = answer_model
+        self._known: KnownQuestions | None = None
         self.writer: AnswerWriter | None = None  # the site's own model, with BOT_LLM_BASE_URL (imported only then)
         if self.settings.llm_base_url:
             from bot.generation.writer import AnswerWriter
@@ -213,6 +215,25 @@ class Bot:
         return self._answer_model
 
     @property
+    def known_questions(self) -> KnownQuestions:
+        """The known questions (known_questions.py), embedded with the bot's model on first use."""
+        if self._known is None:
+            path = self.settings.known_questions_path
+            known = KnownQuestions.empty() if path == "off" else KnownQuestions.load(Path(path or KNOWN_QUESTIONS_FILE))
+            model_name = self.settings.embed_model or ("bundled" if self.shares_gate_model else "")
+            self._known = known.embed(self.embed_many, self.settings.model_cache_dir, model_name)
+        return self._known
+
+    def _with_known_passages(self, index: PassageIndex, passages: list[Passage],
+                             similarities: np.ndarray) -> list[Passage]:
+        """The retrieved passages, plus those holding the answers of the closest known questions."""
+        keys = self.known_questions.pointed_sentences(similarities, self.settings.known_passage_min,
+                                                      self.settings.known_passage_questions)
+        have = {p.id for p in passages}
+        extra = [p for p in index.passages_of_sentences(keys) if p.id not in have]
+        return passages + extra
+
+    @property
     def shares_gate_model(self) -> bool:
         """True when the bot embeds questions with the same MiniLM the safety classifier reads."""
         return not self.settings.embed_model and isinstance(self.embedder, SentenceTransformerEmbedder)
@@ -237,11 +258,12 @@ class Bot:
     def evidence(self, question: str, history=None, safety: SafetyCheck | None = None,
                  passage_ids: list[str] | None = None,
                  prepared: tuple[QuestionShape, list[str], str | None] | None = None,
-                 ) -> tuple[Evidence, list[Passage]]:
+                 known_exclude: str | None = None) -> tuple[Evidence, list[Passage]]:
         """Everything the composer needs for one question: the question's signals and the candidate sentences
         (from the retrieved passages, or from `passage_ids` when a caller retrieved them already). The question,
         its parts and its words-the-sources-know are embedded in one batch (`prepared`: question_texts()'s
-        result, when the caller has it already)."""
+        result, when the caller has it already). `known_exclude`: a labelled set whose known questions are left out
+        (the fit scores each question without its own set's)."""
         shape, texts, masked = prepared or self.question_texts(question)
         vectors = self.embed_texts(texts)
         masked_vector = vectors.pop() if masked else None
@@ -255,8 +277,15 @@ class Bot:
             index = self.index()
             query = self._query(index, shape.scoring_text, history)
             passages = [index.passages[index.position[pid]] for pid in passage_ids if pid in index.position]
+        known = self.known_questions
+
+        def similarities(vector: np.ndarray) -> np.ndarray:
+            return known.similarities(vector, known_exclude)
+
+        if passage_ids is None and len(known):
+            passages = self._with_known_passages(index, passages, similarities(vectors[0]))
         evidence = build_evidence(index, shape, query.named[0], query.search_terms, passages, vectors, e5_vector,
-                                  masked_vector)
+                                  masked_vector, known=(known, similarities))
         return evidence, passages
 
     def answer(self, question, history=None, generate: bool = True) -> Answer:

@@ -56,6 +56,12 @@ class Settings:
     memory_vector_limit: int = setting(50_000, "up to this many sentences, vectors are also held in memory",
                                        low=0, high=10_000_000)
     answer_model_path: str = setting("", "a refitted answer model (empty: bot/data/answer_model.json)")
+    known_questions_path: str = setting("", "questions known to be answered by given sentences (empty: "
+                                        "bot/data/known_questions.jsonl; 'off' for none)")
+    known_passage_min: float = setting(0.8, "a known question this close brings its answer's passage into the "
+                                       "candidates", low=0.0, high=1.01)
+    known_passage_questions: int = setting(3, "the closest known questions whose passages may join", low=0,
+                                           high=100)
     # --- generated answers (optional; off unless a model endpoint is set) -----------------------
     llm_base_url: str = setting("", "an OpenAI-compatible endpoint (Ollama, vLLM, llama.cpp, OpenAI, Azure) that "
                                 "rewrites answers, each sentence verified (empty: quotes only)",

@@ -59,7 +59,8 @@ def write_doc(directory: Path, name: str, body: str, **meta) -> Path:
 
 
 def assert_grounded(answer, index) -> None:
-    """The invariant: every statement of an answer (the text before a run of [n] markers, notices left out)
+    """The invariant: every statement of an answer (the text before a run of [n] markers; notices and the line
+    saying the sources are in English left out)
     is a verbatim slice of the passage each of its markers cites; every marker resolves to a citation, every
     sentence and emphasized sentence lies inside its citation's quoted spans, and every link is a corpus URL."""
     import re
@@ -71,9 +72,11 @@ def assert_grounded(answer, index) -> None:
     assert set(by_n) == set(range(1, len(by_n) + 1))
     for n in map(int, re.findall(r"\[(\d+)\]", answer.text)):
         assert n in by_n, f"marker [{n}] does not resolve"
+    from bot.safety.notices import SOURCES_IN_ENGLISH, localized
+
     body = answer.text
-    for extra in answer.notices:
-        body = body.replace(extra, "")
+    for extra in [*answer.notices, localized(SOURCES_IN_ENGLISH, answer.language)]:
+        body = body.replace(extra, "") if extra else body
     statements = [s for s in split_statements(body) if s[1]]
     for statement, numbers in statements:
         for n in numbers:

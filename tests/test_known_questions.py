@@ -1,0 +1,103 @@
+"""Known questions: how close a new question is to questions other readers asked that a sentence answers."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from helpers import FakeEmbedder
+
+from bot.known_questions import KnownQuestions, sentence_key
+
+DOSE = "The alpha trial used 60 mg a day."
+CRAVING = "Craving fell in the alpha trial."
+
+
+def memory(embedder=None) -> KnownQuestions:
+    known = KnownQuestions(
+        ["how many milligrams did alpha give people", "what dose was used in alpha", "did wanting a drink go down"],
+        ["set_a", "set_b", "set_a"],
+        [(DOSE,), (DOSE,), (CRAVING,)])
+    return known.embed((embedder or FakeEmbedder()).embed)
+
+
+def vector(text: str) -> np.ndarray:
+    return FakeEmbedder().embed([text])[0]
+
+
+def test_a_sentence_reads_its_closest_known_question_and_an_unknown_sentence_reads_zero():
+    known = memory()
+    sims = known.similarities(vector("what dose was used in alpha"))
+    scores = known.sentence_scores(sims, [DOSE, CRAVING, "Gamma studied cocaine craving."])
+    assert scores[0] == pytest.approx(1.0, abs=1e-5)  # the same question, asked again
+    assert 0.0 <= scores[1] < 0.5
+    assert scores[2] == 0.0
+
+
+def test_the_same_sentence_is_found_whatever_its_spacing():
+    known = memory()
+    sims = known.similarities(vector("what dose was used in alpha"))
+    assert known.sentence_scores(sims, ["The alpha trial used\n60 mg  a day."])[0] == pytest.approx(1.0, abs=1e-5)
+    assert sentence_key(" a\n b  c ") == "a b c"
+
+
+def test_a_left_out_set_cannot_lend_its_questions():
+    known = memory()
+    question = vector("what dose was used in alpha")
+    assert known.sentence_scores(known.similarities(question, exclude="set_b"), [DOSE])[0] < 0.99
+    only_b = known.similarities(question, exclude="set_a")
+    assert (only_b[[0, 2]] == -1.0).all()
+    assert known.sentence_scores(known.similarities(question, exclude="nobody"), [DOSE])[0] == pytest.approx(1.0,
+                                                                                                            abs=1e-5)
+
+
+def test_pointed_sentences_come_from_the_closest_questions_above_the_minimum():
+    known = memory()
+    sims = known.similarities(vector("what dose was used in alpha"))
+    assert known.pointed_sentences(sims, minimum=0.9, limit=3) == [DOSE]
+    assert known.pointed_sentences(sims, minimum=1.01, limit=3) == []
+    assert set(known.pointed_sentences(sims, minimum=-1.0, limit=3)) == {DOSE, CRAVING}
+
+
+def test_known_questions_round_trip_and_a_bad_line_names_its_file_and_line(tmp_path):
+    path = tmp_path / "known.jsonl"
+    memory().save(path)
+    again = KnownQuestions.load(path)
+    assert again.questions == memory().questions and again.sentences == memory().sentences
+    path.write_text(path.read_text() + '{"question": "no sentences"}\n')
+    with pytest.raises(ValueError, match=r"known\.jsonl:4"):
+        KnownQuestions.load(path)
+    assert len(KnownQuestions.load(tmp_path / "missing.jsonl")) == 0
+
+
+def test_vectors_are_computed_once_and_then_read_from_the_cache(tmp_path):
+    embedder = FakeEmbedder()
+    first = KnownQuestions(["q one", "q two"], ["s", "s"], [("a",), ("b",)])
+    first.embed(embedder.embed, tmp_path, "fake")
+    calls = embedder.calls
+    second = KnownQuestions(["q one", "q two"], ["s", "s"], [("a",), ("b",)]).embed(embedder.embed, tmp_path, "fake")
+    assert embedder.calls == calls
+    assert np.allclose(first.vectors, second.vectors)
+    KnownQuestions(["q one", "q three"], ["s", "s"], [("a",), ("b",)]).embed(embedder.embed, tmp_path, "fake")
+    assert embedder.calls == calls + 1  # other questions: other vectors
+
+
+def test_the_bot_reads_known_questions_into_the_sentence_signals(settings, small_corpus, tmp_path):
+    from dataclasses import replace
+
+    from bot.service import Bot
+    from ingest.pipeline import ingest_corpus
+
+    embedder = FakeEmbedder()
+    ingest_corpus(settings, small_corpus, embedder=embedder, progress=False)
+    path = tmp_path / "known.jsonl"
+    KnownQuestions(["how many milligrams per day in the alpha study"], ["mine"], [(DOSE,)]).save(path)
+    bot = Bot(replace(settings, known_questions_path=str(path), answer_passages=1, known_passage_min=0.5),
+              embedder=embedder)
+    evidence, passages = bot.evidence("how many milligrams each day did the alpha study give")
+    texts = [evidence.candidates.text(r) for r in range(len(evidence.candidates))]
+    assert DOSE in texts  # the known question's passage joins the candidates
+    row = texts.index(DOSE)
+    assert evidence.whole.known is not None and evidence.whole.known[row] > 0.5
+    assert all(evidence.whole.known[r] == 0.0 for r in range(len(texts)) if r != row)
+    assert evidence.known_best == pytest.approx(float(evidence.whole.known[row]))
+    left_out, _ = bot.evidence("how many milligrams each day did the alpha study give", known_exclude="mine")
+    assert left_out.whole.known is not None and not left_out.whole.known.any()
