@@ -77,3 +77,30 @@ def test_the_fitted_aggregation_learns_when_a_part_alone_is_no_sign():
     assert fitted.aggregate is not None and len(fitted.aggregate) == 6
     assert highest[~needed_mask].min() > 0.6  # the highest: every calm message with an alarming fragment fires
     assert probabilities[needed_mask].min() > probabilities[~needed_mask].max()  # the fit separates them
+
+
+def test_known_questions_point_at_the_sentences_that_answer_them(fake_corpus_settings):
+    """Quotes find their sentence, `must` facts find the reference source's sentence holding the most of them,
+    out-of-scope questions are kept with no sentence, and follow-ups (meaningless alone) are left out."""
+    from helpers import FakeEmbedder
+
+    from bot.fit import known_questions
+    from bot.service import Bot
+
+    index = Bot(fake_corpus_settings, embedder=FakeEmbedder()).index()
+    article = "https://recoveryfirst.org/prescription-abuse/baclofen-addictive-or-treatment/"
+    items = [
+        {"question": "what was it first made for", "answerable": True, "_set": "a.jsonl",
+         "evidence": [{"text": "Baclofen was originally designed to treat epileptic seizures."}]},
+        {"question": "what can it be used with", "answerable": True, "_set": "b.jsonl",
+         "must": [["peer support"], ["research-based therapies"]], "reference_sources": [article]},
+        {"question": "how much does it cost", "answerable": False, "_set": "b.jsonl"},
+        {"question": "and how long?", "answerable": True, "history": [{"role": "user", "content": "x"}],
+         "evidence": ["Baclofen was originally designed to treat epileptic seizures."]},
+    ]
+    known = known_questions(index, items)
+    assert known.questions == ["what was it first made for", "what can it be used with", "how much does it cost"]
+    assert known.sets == ["a.jsonl", "b.jsonl", "b.jsonl"]
+    assert known.sentences[0] == ("Baclofen was originally designed to treat epileptic seizures.",)
+    assert len(known.sentences[1]) == 1 and "research-based therapies and peer support" in known.sentences[1][0]
+    assert known.sentences[2] == ()
