@@ -44,7 +44,8 @@ class Settings:
     embed_batch_size: int = setting(32, "texts per batch when ingesting", low=1, high=1024)
     multilingual: bool = setting(True, "also embed sentences with multilingual-e5-small, for questions in Spanish")
     model_cache_dir: Path = setting(Path("~/.cache/recovery-bot").expanduser(),
-                                    "where the query model's one-time ONNX export is kept")
+                                    "where the query model's one-time ONNX export and the known questions' vectors "
+                                    "are kept")
     # --- splitting -----------------------------------------------------------------------------
     passage_max_words: int = setting(110, "longest passage, in words, when splitting at ingest", low=20, high=1000)
     # --- retrieval and answers -----------------------------------------------------------------
