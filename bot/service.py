@@ -278,12 +278,15 @@ class Bot:
             query = self._query(index, shape.scoring_text, history)
             passages = [index.passages[index.position[pid]] for pid in passage_ids if pid in index.position]
         known = self.known_questions
+        whole_similarities = known.similarities(vectors[0], known_exclude) if len(known) else None
 
-        def similarities(vector: np.ndarray) -> np.ndarray:
+        def similarities(vector: np.ndarray) -> np.ndarray:  # the whole question's are computed once
+            if vector is vectors[0] and whole_similarities is not None:
+                return whole_similarities
             return known.similarities(vector, known_exclude)
 
-        if passage_ids is None and len(known):
-            passages = self._with_known_passages(index, passages, similarities(vectors[0]))
+        if passage_ids is None and whole_similarities is not None:
+            passages = self._with_known_passages(index, passages, whole_similarities)
         evidence = build_evidence(index, shape, query.named[0], query.search_terms, passages, vectors, e5_vector,
                                   masked_vector, known=(known, similarities))
         return evidence, passages

@@ -50,7 +50,7 @@ AGGREGATE_C = 1.0
 DEFAULT_CALIBRATION = ("tests/qa/safety_qa.jsonl:dev", "tests/qa/safety_blind_qa.jsonl:blind",
                        "tests/qa/safety_blind2_qa.jsonl:blind2", "tests/qa/safety_blind3_qa.jsonl:blind3",
                        "tests/qa/safety_dev4_qa.jsonl:dev4")
-NEVER_CALIBRATE = {"heldout", "blind4"}  # splits kept for measuring
+NEVER_CALIBRATE = {"heldout", "blind5"}  # splits kept for measuring (blind 4 is spent)
 
 
 def fit_route(vectors: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, float, float]:
