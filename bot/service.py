@@ -68,6 +68,7 @@ class Bot:
         set_multilingual_cache_size(self.settings.query_cache_size)
         self._answer_model = answer_model
         self._known: KnownQuestions | None = None
+        self._known_lock = threading.Lock()
         self.writer: AnswerWriter | None = None  # the site's own model, with BOT_LLM_BASE_URL (imported only then)
         if self.settings.llm_base_url:
             from bot.generation.writer import AnswerWriter
@@ -217,12 +218,14 @@ class Bot:
     @property
     def known_questions(self) -> KnownQuestions:
         """The known questions (known_questions.py), embedded with the bot's model on first use."""
-        if self._known is None:
-            path = self.settings.known_questions_path
-            known = KnownQuestions.empty() if path == "off" else KnownQuestions.load(Path(path or KNOWN_QUESTIONS_FILE))
-            model_name = self.settings.embed_model or ("bundled" if self.shares_gate_model else "")
-            self._known = known.embed(self.embed_many, self.settings.model_cache_dir, model_name)
-        return self._known
+        with self._known_lock:  # answers run in several threads; embed the known questions once
+            if self._known is None:
+                path = self.settings.known_questions_path
+                known = KnownQuestions.empty() if path == "off" else KnownQuestions.load(
+                    Path(path or KNOWN_QUESTIONS_FILE))
+                model_name = self.settings.embed_model or ("bundled" if self.shares_gate_model else "")
+                self._known = known.embed(self.embed_many, self.settings.model_cache_dir, model_name)
+            return self._known
 
     def _with_known_passages(self, index: PassageIndex, passages: list[Passage],
                              similarities: np.ndarray) -> list[Passage]:
