@@ -7,13 +7,12 @@ missing "migraine" says more than a missing "kind".
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 import numpy as np
 
 from bot.features import Candidates, QuestionSignals
-from bot.known_questions import KnownQuestions
+from bot.known_questions import KnownMatch
 from bot.question import QuestionShape
 from bot.retrieval import PassageIndex
 from bot.schema import Passage
@@ -80,9 +79,9 @@ def _signals(index: PassageIndex, text: str, vector, part_text: str, part_vector
 def build_evidence(index: PassageIndex, shape: QuestionShape, named: frozenset[str], search_terms: list[str],
                    passages: list[Passage], vectors: list[np.ndarray], e5_vector: np.ndarray | None,
                    masked_vector: np.ndarray | None = None,
-                   known: tuple[KnownQuestions, Callable[[np.ndarray], np.ndarray]] | None = None) -> Evidence:
+                   known: KnownMatch | None = None) -> Evidence:
     """The question's signals (whole and per part) and the candidate sentences of the passages. `known`: the
-    known questions, and how to compare a question vector with them (leaving out a set while fitting)."""
+    known questions and the whole question's similarities to them (known_questions.py)."""
     whole = _signals(index, shape.scoring_text, vectors[0], shape.scoring_text, vectors[0], e5_vector, shape.forms,
                      named, shape.excluded)
     parts = tuple(_signals(index, shape.scoring_text, vectors[0], part, vector, e5_vector, forms, named,
@@ -95,13 +94,12 @@ def build_evidence(index: PassageIndex, shape: QuestionShape, named: frozenset[s
     total = sum(known_terms.values()) + unknown_weight
     candidates = index.candidates(passages, search_terms)
     known_best = known_unanswered = 0.0
-    if known is not None and len(known[0]):
-        memory, similarities = known
+    if known is not None and len(known.questions):
+        memory, whole_sims = known.questions, known.whole
         texts = [candidates.text(r) for r in range(len(candidates))]
-        whole_sims = similarities(whole.vector)
         known_best, known_unanswered = memory.best(whole_sims), memory.best(whole_sims, answered=False)
         whole = replace(whole, known=memory.sentence_scores(whole_sims, texts))
-        parts = tuple(replace(p, known=memory.sentence_scores(similarities(p.part_vector), texts)) for p in parts)
+        parts = tuple(replace(p, known=memory.sentence_scores(known.of(p.part_vector), texts)) for p in parts)
     return Evidence(whole, parts, candidates,
                     unknown_share=unknown_weight / total if total else 0.0,
                     unknown_rarity=sum(unknown.values()), unknown_count=len(unknown), known_terms=len(known_terms),

@@ -156,3 +156,16 @@ class KnownQuestions:
                 break
             keys += [k for k in self.sentences[row] if k not in keys]
         return keys
+
+
+@dataclass(frozen=True)
+class KnownMatch:
+    """One question against the known questions: the whole question's similarities, computed once, and the
+    same comparison for any other vector (a part of the question), with the same set left out."""
+
+    questions: KnownQuestions
+    whole: np.ndarray
+    exclude: str | None = None
+
+    def of(self, vector: np.ndarray) -> np.ndarray:
+        return self.questions.similarities(vector, self.exclude)

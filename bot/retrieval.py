@@ -11,6 +11,7 @@ import re
 import threading
 from collections import OrderedDict
 from dataclasses import replace
+from functools import cached_property
 
 import numpy as np
 
@@ -52,8 +53,6 @@ class PassageIndex:
         self._names_of: dict[str, frozenset[str]] = {}
         self._named_in, self._labelled_in = self._source_names(limit=2)
         self.spelling = SpellingCorrector(self.bm25.vocabulary)
-        self._home_of_sentence = {sentence_key(p.sentence_text(i)): position for position, p in enumerate(self.passages)
-                                  for i in range(len(p.sentence_spans))}
 
     def _passage(self, pid: str, text: str, meta: dict) -> Passage:
         record = read_passage_metadata(meta)
@@ -66,6 +65,12 @@ class PassageIndex:
 
     def __len__(self) -> int:
         return len(self.passages)
+
+    @cached_property
+    def _home_of_sentence(self) -> dict[str, int]:
+        """Sentence (sentence_key form) -> position of its passage; built on first use (known questions)."""
+        return {sentence_key(p.sentence_text(i)): position for position, p in enumerate(self.passages)
+                for i in range(len(p.sentence_spans))}
 
     def passages_of_sentences(self, keys: list[str]) -> list[Passage]:
         """The passages holding these sentences (sentence_key form), once each, in the order given."""

@@ -27,7 +27,7 @@ from bot.index.embedding import (
     set_multilingual_cache_size,
 )
 from bot.index.store import IndexStore
-from bot.known_questions import KNOWN_QUESTIONS_FILE, KnownQuestions
+from bot.known_questions import KNOWN_QUESTIONS_FILE, KnownMatch, KnownQuestions
 from bot.question import QuestionShape, shape_of
 from bot.retrieval import PassageIndex, hybrid_search
 from bot.safety import SafetyCheck, SafetyGate, default_gate
@@ -281,17 +281,11 @@ class Bot:
             query = self._query(index, shape.scoring_text, history)
             passages = [index.passages[index.position[pid]] for pid in passage_ids if pid in index.position]
         known = self.known_questions
-        whole_similarities = known.similarities(vectors[0], known_exclude) if len(known) else None
-
-        def similarities(vector: np.ndarray) -> np.ndarray:  # the whole question's are computed once
-            if vector is vectors[0] and whole_similarities is not None:
-                return whole_similarities
-            return known.similarities(vector, known_exclude)
-
-        if passage_ids is None and whole_similarities is not None:
+        whole_similarities = known.similarities(vectors[0], known_exclude)
+        if passage_ids is None and len(known):
             passages = self._with_known_passages(index, passages, whole_similarities)
         evidence = build_evidence(index, shape, query.named[0], query.search_terms, passages, vectors, e5_vector,
-                                  masked_vector, known=(known, similarities))
+                                  masked_vector, known=KnownMatch(known, whole_similarities, known_exclude))
         return evidence, passages
 
     def answer(self, question, history=None, generate: bool = True) -> Answer:
