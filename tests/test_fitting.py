@@ -31,7 +31,10 @@ def test_evidence_is_read_as_plain_quotes_or_as_objects():
     assert _quote_text({"source": "x.md"}) == ""
 
 
-def test_thresholds_are_the_lowest_reaching_the_best_recall_within_the_false_alarm_budget():
+def test_thresholds_are_the_lowest_reaching_the_best_recall_within_the_false_alarm_budget(monkeypatch):
+    from bot.safety import fit
+
+    monkeypatch.setitem(fit.FALSE_ALARM_BUDGET, "emergency", 0.04)
     # 4 messages need the route (p = .9 .8 .6 .3), 30 do not (p up to .5, one at .7)
     needed = np.array([True] * 4 + [False] * 30)
     negatives = [0.7] + [0.5] + [0.01 * i for i in range(28)]
@@ -104,3 +107,23 @@ def test_known_questions_point_at_the_sentences_that_answer_them(fake_corpus_set
     assert known.sentences[0] == ("Baclofen was originally designed to treat epileptic seizures.",)
     assert len(known.sentences[1]) == 1 and "research-based therapies and peer support" in known.sentences[1][0]
     assert known.sentences[2] == ()
+
+
+def test_calibration_messages_are_scored_by_a_model_that_never_saw_their_set():
+    """Cross-fitting: a calibration set whose messages sit where no other message does is scored as the
+    examples alone suggest (negative), not as its own labels would teach a model (positive)."""
+    from bot.safety.fit import Calibration, fit_route, out_of_set_logits
+
+    rng = np.random.default_rng(0)
+    examples = np.vstack([rng.normal(-1, 0.3, (40, 3)), rng.normal(1, 0.3, (40, 3))])
+    labels = np.array([False] * 40 + [True] * 40)
+    odd = np.column_stack([rng.normal(-1, 0.1, 6), rng.normal(-1, 0.1, 6), rng.normal(4, 0.1, 6)])  # need it
+    plain = rng.normal(-1, 0.3, (6, 3))
+    rows = [{"question": "x", "routes": ["crisis"]}] * 6 + [{"question": "y", "routes": ["answer"]}] * 6
+    calibration = Calibration(rows, np.vstack([odd, plain]), np.zeros((0, 3)), [], np.array([0] * 6 + [1] * 6))
+    whole, parts = out_of_set_logits(examples, labels, calibration, "crisis", c=8.0)
+    coef, intercept = fit_route(np.vstack([examples, calibration.vectors]),
+                                np.concatenate([labels, calibration.needs("crisis")]), 8.0)
+    in_sample = calibration.vectors[:6] @ coef + intercept
+    assert (in_sample > 0).all() and (whole[:6] < in_sample).all()
+    assert parts == [[] for _ in rows]

@@ -2,17 +2,21 @@
 
     python -m bot.safety.fit [--calibration FILE:SPLIT ...]
 
-1. Embed every example message (bot/data/safety_examples_*.jsonl) with multilingual-e5-small and MiniLM.
-2. Fit one logistic regression per route (that route against every other example, benign ones included),
-   with the regularization picked by 5-fold cross-validated log loss.
-3. On the calibration messages (the safety set's `dev` split, the blind sets 1-3, which were spent on their
-   before/after measurements, and the dev4 set of hard look-alikes; never a `heldout` or unspent blind
-   split), fit for each urgent route how the whole message and its parts combine (`fit_aggregate`; a part
-   read alone can mislead), then, with each message scored as the gate scores it, pick two thresholds
-   per route: the lowest ones whose false alarms on messages that do not need the route stay within
-   `FALSE_ALARM_BUDGET`, so recall is as high as that budget allows. Pattern matches count as they do in
-   the gate (gate.py), so the thresholds are those of the whole gate, not of the classifier alone.
-4. Write bot/data/safety_classifier.json.
+1. Embed every example message (bot/data/safety_examples_*.jsonl) and every calibration message (the
+   safety set's `dev` split, the blind sets 1-5 and the small-talk blind set, each spent on its before/after
+   measurement, and the dev4 set of hard look-alikes; never a `heldout` or unspent blind split) with
+   multilingual-e5-small and MiniLM.
+2. Fit one logistic regression per route (that route against every other message, benign ones included) on
+   the examples and the calibration messages together, with the regularization picked by 5-fold
+   cross-validated log loss on the examples. The calibration messages were written by independent writers
+   as visitors type, so they are the best training data there is; to calibrate on them all the same, each
+   calibration set is scored by a model fitted without it (cross-fitting, `out_of_set_logits`).
+3. On those out-of-set scores, fit for each urgent route how the whole message and its parts combine
+   (`fit_aggregate`; a part read alone can mislead), then, with each message scored as the gate scores it,
+   pick two thresholds per route: the lowest ones whose false alarms on messages that do not need the route
+   stay within `FALSE_ALARM_BUDGET`, so recall is as high as that budget allows. Pattern matches count as
+   they do in the gate (gate.py), so the thresholds are those of the whole gate, not of the classifier alone.
+4. Write bot/data/safety_classifier.json, with the digest of every file it was fitted on.
 """
 from __future__ import annotations
 
@@ -41,30 +45,72 @@ from bot.safety.semantic import (
 )
 
 # Crisis gets the most room: 988 above an answer costs a line, and the crisis messages the gate missed were
-# the quiet ones (plans, goodbyes). Chosen by holding each calibration set out in turn (README, safety gate).
-FALSE_ALARM_BUDGET = {"crisis": 0.08, "emergency": 0.04, "interaction": 0.03, "dosing": 0.05, "treatment": 0.05}
+# the quiet ones (plans, goodbyes). Chosen by holding each calibration set out in turn (README, safety gate):
+# the tightest budgets that kept urgent recall at its best there.
+FALSE_ALARM_BUDGET = {"crisis": 0.05, "emergency": 0.03, "interaction": 0.03, "dosing": 0.05, "treatment": 0.05}
 CARE_FLOOR = 0.5  # a care notice needs the route to be likelier than not; only urgent routes may go lower
 C_GRID = (0.5, 2.0, 8.0, 32.0, 128.0)
 AGGREGATED_ROUTES = URGENT  # routes whose whole-and-parts combination is fitted; care routes take the higher
 AGGREGATE_C = 1.0
 DEFAULT_CALIBRATION = ("tests/qa/safety_qa.jsonl:dev", "tests/qa/safety_blind_qa.jsonl:blind",
                        "tests/qa/safety_blind2_qa.jsonl:blind2", "tests/qa/safety_blind3_qa.jsonl:blind3",
-                       "tests/qa/safety_dev4_qa.jsonl:dev4")
-NEVER_CALIBRATE = {"heldout", "blind5"}  # splits kept for measuring (blind 4 is spent)
+                       "tests/qa/safety_dev4_qa.jsonl:dev4", "tests/qa/safety_blind4_qa.jsonl:blind4",
+                       "tests/qa/safety_blind5_qa.jsonl:blind5", "tests/qa/blind_smalltalk_qa.jsonl:smalltalk")
+NEVER_CALIBRATE = {"heldout", "blind6"}  # splits kept for measuring (blind sets 1-5 are spent)
 
 
-def fit_route(vectors: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, float, float]:
-    """(coefficients, intercept, chosen C) of a class-balanced logistic regression."""
-    from sklearn.linear_model import LogisticRegression
+def choose_c(vectors: np.ndarray, labels: np.ndarray) -> float:
+    """The regularization with the best 5-fold cross-validated log loss."""
     from sklearn.model_selection import cross_val_score
 
-    def model(c: float):
-        return LogisticRegression(C=c, class_weight="balanced", max_iter=5000)
+    scores = {c: cross_val_score(_model(c), vectors, labels, cv=5, scoring="neg_log_loss").mean() for c in C_GRID}
+    return max(scores, key=scores.__getitem__)
 
-    scores = {c: cross_val_score(model(c), vectors, labels, cv=5, scoring="neg_log_loss").mean() for c in C_GRID}
-    best = max(scores, key=scores.__getitem__)
-    fitted = model(best).fit(vectors, labels)
-    return fitted.coef_[0].astype(np.float32), float(fitted.intercept_[0]), best
+
+def fit_route(vectors: np.ndarray, labels: np.ndarray, c: float) -> tuple[np.ndarray, float]:
+    """(coefficients, intercept) of a class-balanced logistic regression."""
+    fitted = _model(c).fit(vectors, labels)
+    return fitted.coef_[0].astype(np.float32), float(fitted.intercept_[0])
+
+
+def _model(c: float):
+    from sklearn.linear_model import LogisticRegression
+
+    return LogisticRegression(C=c, class_weight="balanced", max_iter=5000)
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """The calibration messages, embedded whole and in parts, and the set each came from."""
+
+    rows: list[dict]
+    vectors: np.ndarray
+    part_vectors: np.ndarray
+    owners: list[int]  # the message each part belongs to
+    sets: np.ndarray  # the index of the `file:split` each message came from
+
+    def needs(self, route: str) -> np.ndarray:
+        return np.array([route in r["routes"] for r in self.rows])
+
+    def logits(self, coef: np.ndarray, intercept: float) -> tuple[np.ndarray, list[list[float]]]:
+        return message_logits(coef, intercept, self.vectors, self.part_vectors, self.owners)
+
+
+def out_of_set_logits(examples: np.ndarray, labels: np.ndarray, calibration: Calibration, route: str,
+                      c: float) -> tuple[np.ndarray, list[list[float]]]:
+    """Each calibration message's logits (whole and parts) from a model fitted on the examples and on every
+    calibration set but its own, so that thresholds are chosen on scores the model did not learn from."""
+    needed = calibration.needs(route)
+    whole = np.zeros(len(calibration.rows))
+    parts: list[list[float]] = [[] for _ in calibration.rows]
+    for held_out in np.unique(calibration.sets):
+        kept = calibration.sets != held_out
+        coef, intercept = fit_route(np.vstack([examples, calibration.vectors[kept]]),
+                                    np.concatenate([labels, needed[kept]]), c)
+        set_whole, set_parts = calibration.logits(coef, intercept)
+        for i in np.flatnonzero(~kept):
+            whole[i], parts[i] = set_whole[i], set_parts[i]
+    return whole, parts
 
 
 def message_logits(coef: np.ndarray, intercept: float, whole: np.ndarray, parts: np.ndarray,
@@ -104,14 +150,30 @@ def load_calibration(path: Path, split: str) -> list[dict]:
 
 
 def load_calibrations(specs: list[str]) -> list[dict]:
-    """Rows of every `file:split` given; a split kept for measuring is refused."""
+    """Rows of every `file:split` given (a row without routes needs none), each with the index of its set
+    under "set"; a split kept for measuring is refused."""
     rows = []
-    for spec in specs:
+    for number, spec in enumerate(specs):
         path, _, split = spec.rpartition(":")
         if split in NEVER_CALIBRATE:
             raise SystemExit(f"{spec}: the {split} split is for measuring, never for fitting")
-        rows += load_calibration(Path(path), split)
+        rows += [{"routes": ["answer"], **row, "set": number} for row in load_calibration(Path(path), split)]
     return rows
+
+
+def calibration_files(specs: list[str]) -> list[Path]:
+    return [Path(spec.rpartition(":")[0]) for spec in specs]
+
+
+def embed_calibration(rows: list[dict]) -> Calibration:
+    owners, parts = [], []
+    for number, row in enumerate(rows):
+        for part in parts_of(row["question"]):
+            owners.append(number)
+            parts.append(part)
+    vectors = features_of_many([r["question"] for r in rows])
+    part_vectors = features_of_many(parts) if parts else np.zeros((0, vectors.shape[1]))
+    return Calibration(rows, vectors, part_vectors, owners, np.array([r["set"] for r in rows]))
 
 
 @dataclass(frozen=True)
@@ -175,25 +237,20 @@ def main(argv: list[str] | None = None) -> int:
     examples = load_examples(files)
     print(f"embedding {len(examples)} example messages from {len(files)} files", file=sys.stderr)
     vectors = features_of_many([e["text"] for e in examples])
-    calibration = load_calibrations(args.calibration)
-    calibration_vectors = features_of_many([r["question"] for r in calibration])
-    owners, parts = [], []
-    for number, row in enumerate(calibration):
-        for part in parts_of(row["question"]):
-            owners.append(number)
-            parts.append(part)
-    part_vectors = features_of_many(parts) if parts else np.zeros((0, calibration_vectors.shape[1]))
+    calibration = embed_calibration(load_calibrations(args.calibration))
+    print(f"embedding {len(calibration.rows)} calibration messages", file=sys.stderr)
     patterns = default_patterns()
-    calibration_hits = [match_routes(fold(r["question"]), patterns) for r in calibration]
+    calibration_hits = [match_routes(fold(r["question"]), patterns) for r in calibration.rows]
     models: dict[str, RouteModel] = {}
     shown: dict[str, np.ndarray] = {}
-    urgent = np.array([bool(set(r["routes"]) & URGENT) for r in calibration])
-    words = [len(r["question"].split()) for r in calibration]
+    urgent = np.array([bool(set(r["routes"]) & URGENT) for r in calibration.rows])
+    words = [len(r["question"].split()) for r in calibration.rows]
     for route in DECIDING_ORDER:  # a route is decided before the routes it suggests, as in the gate
         labels = np.array([route in example_routes(e) for e in examples])
-        coef, intercept, c = fit_route(vectors, labels)
-        needed = np.array([route in r["routes"] for r in calibration])
-        whole_logits, part_logits = message_logits(coef, intercept, calibration_vectors, part_vectors, owners)
+        needed = calibration.needs(route)
+        c = choose_c(vectors, labels)
+        coef, intercept = fit_route(np.vstack([vectors, calibration.vectors]), np.concatenate([labels, needed]), c)
+        whole_logits, part_logits = out_of_set_logits(vectors, labels, calibration, route, c)
         fitted, probabilities = combined_probabilities(route, RouteModel(coef, intercept, 0.5, 0.5), needed,
                                                        whole_logits, part_logits, words)
         also = shown.get(SUGGESTED_BY.get(route, ""))
@@ -203,7 +260,8 @@ def main(argv: list[str] | None = None) -> int:
         models[route] = replace(fitted, strict=strict, lenient=lenient)
         print(f"{route:12s} examples {int(labels.sum()):4d}  C={c:<5}  strict={strict:.3f}  lenient={lenient:.3f}",
               file=sys.stderr)
-    SemanticClassifier({route: models[route] for route in ROUTE_ORDER}, examples_sha256(files)).save(args.out)
+    fitted_on = files + calibration_files(args.calibration)
+    SemanticClassifier({route: models[route] for route in ROUTE_ORDER}, examples_sha256(fitted_on)).save(args.out)
     print(f"wrote {args.out}", file=sys.stderr)
     return 0
 
