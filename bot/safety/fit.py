@@ -92,6 +92,22 @@ class Calibration:
     def needs(self, route: str) -> np.ndarray:
         return np.array([route in r["routes"] for r in self.rows])
 
+    @property
+    def urgent(self) -> np.ndarray:
+        return np.array([bool(set(r["routes"]) & URGENT) for r in self.rows])
+
+    @property
+    def words(self) -> list[int]:
+        return [len(r["question"].split()) for r in self.rows]
+
+    def subset(self, kept: np.ndarray) -> Calibration:
+        """The messages where `kept` is true, with their parts."""
+        new_index = np.cumsum(kept) - 1
+        part_kept = np.array([bool(kept[o]) for o in self.owners], dtype=bool)
+        return Calibration([r for r, k in zip(self.rows, kept, strict=True) if k], self.vectors[kept],
+                           self.part_vectors[part_kept] if len(self.owners) else self.part_vectors,
+                           [int(new_index[o]) for o in self.owners if kept[o]], self.sets[kept])
+
     def logits(self, coef: np.ndarray, intercept: float) -> tuple[np.ndarray, list[list[float]]]:
         return message_logits(coef, intercept, self.vectors, self.part_vectors, self.owners)
 
@@ -226,40 +242,106 @@ def choose_thresholds(route: str, probabilities: np.ndarray, hits: list[dict], n
     return best
 
 
+def fit_gate(examples: list[dict], vectors: np.ndarray, calibration: Calibration,
+             c_by_route: dict[str, float] | None = None) -> dict[str, RouteModel]:
+    """Every route's model: fitted on the examples and the calibration messages, its whole-and-parts
+    combination and thresholds chosen on the cross-fitted scores. `c_by_route`: the regularization, else
+    chosen by cross-validation on the examples."""
+    hits = pattern_hits(calibration)
+    models: dict[str, RouteModel] = {}
+    shown: dict[str, np.ndarray] = {}
+    for route in DECIDING_ORDER:  # a route is decided before the routes it suggests, as in the gate
+        labels = np.array([route in example_routes(e) for e in examples])
+        needed = calibration.needs(route)
+        c = c_by_route[route] if c_by_route else choose_c(vectors, labels)
+        coef, intercept = fit_route(np.vstack([vectors, calibration.vectors]), np.concatenate([labels, needed]), c)
+        whole_logits, part_logits = out_of_set_logits(vectors, labels, calibration, route, c)
+        fitted, probabilities = combined_probabilities(route, RouteModel(coef, intercept, 0.5, 0.5), needed,
+                                                       whole_logits, part_logits, calibration.words)
+        also = shown.get(SUGGESTED_BY.get(route, ""))
+        strict, lenient = choose_thresholds(route, probabilities, hits, needed,
+                                            calibration.urgent if route in URGENT else None, also)
+        shown[route] = PatternMasks.of(route, hits, also).shown(probabilities, strict, lenient)
+        models[route] = replace(fitted, strict=strict, lenient=lenient)
+        print(f"{route:12s} examples {int(labels.sum()):4d}  C={c:<5}  strict={strict:.3f}  lenient={lenient:.3f}",
+              file=sys.stderr)
+    return models
+
+
+def pattern_hits(calibration: Calibration) -> list[dict]:
+    patterns = default_patterns()
+    return [match_routes(fold(r["question"]), patterns) for r in calibration.rows]
+
+
+def routes_shown(models: dict[str, RouteModel], calibration: Calibration) -> dict[str, np.ndarray]:
+    """Which messages get each route's notice from these models, as the gate decides it."""
+    hits = pattern_hits(calibration)
+    shown: dict[str, np.ndarray] = {}
+    for route in DECIDING_ORDER:
+        model = models[route]
+        whole, parts = calibration.logits(model.coef, model.intercept)
+        probabilities = np.array([model.combined(float(w), p, n)
+                                  for w, p, n in zip(whole, parts, calibration.words, strict=True)])
+        also = shown.get(SUGGESTED_BY.get(route, ""))
+        shown[route] = PatternMasks.of(route, hits, also).shown(probabilities, model.strict, model.lenient)
+    return shown
+
+
+def urgent_recall_and_false_alarms(shown: dict[str, np.ndarray], calibration: Calibration) -> tuple[int, int, int, int]:
+    """(urgent messages with every urgent notice they need, urgent messages, benign messages with 988 or
+    911, benign messages)."""
+    caught = urgent = alarms = benign = 0
+    for i, row in enumerate(calibration.rows):
+        needed, got = set(row["routes"]), {route for route in URGENT if shown[route][i]}
+        if needed & URGENT:
+            urgent += 1
+            caught += (needed & URGENT) <= got
+        elif needed <= {"answer"}:
+            benign += 1
+            alarms += bool(got)
+    return caught, urgent, alarms, benign
+
+
+def hold_out_each(examples: list[dict], vectors: np.ndarray, calibration: Calibration, specs: list[str]) -> None:
+    """Fit without each calibration set in turn and print how the gate does on it."""
+    c_by_route = {route: choose_c(vectors, np.array([route in example_routes(e) for e in examples]))
+                  for route in DECIDING_ORDER}
+    total = np.zeros(4, dtype=int)
+    for number, spec in enumerate(specs):
+        held_out = calibration.sets == number
+        models = fit_gate(examples, vectors, calibration.subset(~held_out), c_by_route)
+        part = calibration.subset(held_out)
+        counts = urgent_recall_and_false_alarms(routes_shown(models, part), part)
+        total += counts
+        print(_held_out_line(spec, *counts))
+    print(_held_out_line("all", *total))
+
+
+def _held_out_line(name: str, caught: int, urgent: int, alarms: int, benign: int) -> str:
+    return (f"{name:45s} urgent recall {caught:3d}/{urgent:3d} = {caught / max(1, urgent):.3f}   "
+            f"false alarms {alarms:3d}/{benign:3d} = {alarms / max(1, benign):.3f}")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bot.safety.fit", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--calibration", nargs="+", default=list(DEFAULT_CALIBRATION), metavar="FILE:SPLIT",
                         help="calibration messages: a safety set and the split to use (never a held-out one)")
     parser.add_argument("--out", type=Path, default=CLASSIFIER_FILE)
+    parser.add_argument("--hold-out-each", action="store_true",
+                        help="write nothing: fit without each calibration set in turn and report urgent recall "
+                             "and false alarms on it (about 15 minutes)")
     args = parser.parse_args(argv)
     files = example_files()
     examples = load_examples(files)
     print(f"embedding {len(examples)} example messages from {len(files)} files", file=sys.stderr)
     vectors = features_of_many([e["text"] for e in examples])
     calibration = embed_calibration(load_calibrations(args.calibration))
-    print(f"embedding {len(calibration.rows)} calibration messages", file=sys.stderr)
-    patterns = default_patterns()
-    calibration_hits = [match_routes(fold(r["question"]), patterns) for r in calibration.rows]
-    models: dict[str, RouteModel] = {}
-    shown: dict[str, np.ndarray] = {}
-    urgent = np.array([bool(set(r["routes"]) & URGENT) for r in calibration.rows])
-    words = [len(r["question"].split()) for r in calibration.rows]
-    for route in DECIDING_ORDER:  # a route is decided before the routes it suggests, as in the gate
-        labels = np.array([route in example_routes(e) for e in examples])
-        needed = calibration.needs(route)
-        c = choose_c(vectors, labels)
-        coef, intercept = fit_route(np.vstack([vectors, calibration.vectors]), np.concatenate([labels, needed]), c)
-        whole_logits, part_logits = out_of_set_logits(vectors, labels, calibration, route, c)
-        fitted, probabilities = combined_probabilities(route, RouteModel(coef, intercept, 0.5, 0.5), needed,
-                                                       whole_logits, part_logits, words)
-        also = shown.get(SUGGESTED_BY.get(route, ""))
-        strict, lenient = choose_thresholds(route, probabilities, calibration_hits, needed,
-                                            urgent if route in URGENT else None, also)
-        shown[route] = PatternMasks.of(route, calibration_hits, also).shown(probabilities, strict, lenient)
-        models[route] = replace(fitted, strict=strict, lenient=lenient)
-        print(f"{route:12s} examples {int(labels.sum()):4d}  C={c:<5}  strict={strict:.3f}  lenient={lenient:.3f}",
-              file=sys.stderr)
+    print(f"embedded {len(calibration.rows)} calibration messages", file=sys.stderr)
+    if args.hold_out_each:
+        hold_out_each(examples, vectors, calibration, args.calibration)
+        return 0
+    models = fit_gate(examples, vectors, calibration)
     fitted_on = files + calibration_files(args.calibration)
     SemanticClassifier({route: models[route] for route in ROUTE_ORDER}, examples_sha256(fitted_on)).save(args.out)
     print(f"wrote {args.out}", file=sys.stderr)
