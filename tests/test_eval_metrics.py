@@ -51,6 +51,16 @@ def test_statements_are_split_at_citation_markers_and_notices_left_out():
         ("First claim.", [1]), ("Second claim.", [1, 2]), ("Trailing words", [])]
 
 
+def test_the_line_saying_the_sources_are_in_english_is_framing_not_a_claim():
+    from bot.eval.summary import answer_words, sourced_statements
+    from bot.safety.notices import NOTICES, SOURCES_IN_ENGLISH
+
+    record = {"answer": f"{NOTICES['treatment']['es']}\n\n{SOURCES_IN_ENGLISH['es']}\n\nBaclofen is a muscle "
+                        "relaxant. [1] It acts on GABA-B receptors. [2]", "notices": [NOTICES["treatment"]["es"]]}
+    assert sourced_statements(record) == [("Baclofen is a muscle relaxant.", [1]), ("It acts on GABA-B receptors.", [2])]
+    assert answer_words(record) == 10
+
+
 def test_alce_citation_recall_and_precision_by_hand():
     passages = {1: "alpha beta", 2: "gamma delta", 3: "unrelated"}
 

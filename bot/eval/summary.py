@@ -19,6 +19,7 @@ from bot.eval.metrics import (
 from bot.eval.risk_coverage import risk_coverage
 from bot.eval.safety_metrics import is_safety_row, summarize_safety
 from bot.eval.support import SupportJudge
+from bot.safety.notices import SOURCES_IN_ENGLISH
 
 CRISIS_ROUTES = ("crisis", "emergency")
 RECALL_KS = (1, 3, 5)
@@ -97,8 +98,7 @@ def _judge_citations(record: dict, verdict: dict, support: SupportJudge) -> None
     if record.get("refused"):
         return
     passages = {c["n"]: c.get("passage") or c.get("quote", "") for c in record.get("citations") or []}
-    scores = citation_scores(split_statements(record.get("answer") or "", record.get("notices") or []), passages,
-                             support)
+    scores = citation_scores(sourced_statements(record), passages, support)
     verdict.update(scores)
     verdict["unsupported"] = scores["statements"] - scores["supported"]
 
@@ -106,7 +106,7 @@ def _judge_citations(record: dict, verdict: dict, support: SupportJudge) -> None
 def _similarity(record: dict, support: SupportJudge) -> float | None:
     if support.embed is None:
         return None
-    text = " ".join(s for s, _ in split_statements(record.get("answer") or "", record.get("notices") or []))
+    text = " ".join(s for s, _ in sourced_statements(record))
     return round(support.similarity(text, [record["reference"]]), 4) if text else 0.0
 
 
@@ -196,8 +196,14 @@ def _risk_coverage(records: list[dict], verdicts: list[dict]) -> dict | None:
 
 def answer_words(record: dict) -> int:
     """Words of the sourced part of an answer: safety notices and [n] markers left out."""
-    return sum(len(statement.split()) for statement, _ in
-               split_statements(record.get("answer") or "", record.get("notices") or []))
+    return sum(len(statement.split()) for statement, _ in sourced_statements(record))
+
+
+def sourced_statements(record: dict) -> list[tuple[str, list[int]]]:
+    """The statements an answer makes from its sources: safety notices and the fixed line that says the
+    sources are in English (shown above quotes for a Spanish question) are the bot's framing, not claims."""
+    framing = [*(record.get("notices") or []), *(line for line in SOURCES_IN_ENGLISH.values() if line)]
+    return split_statements(record.get("answer") or "", framing)
 
 
 def _median_answer_words(records: list[dict]) -> float | None:
