@@ -43,8 +43,9 @@ from bot.known_questions import KNOWN_QUESTIONS_FILE, KnownQuestions, sentence_k
 from bot.safety.language import detect_language
 from bot.scoring import ANSWER_MODEL_FILE, AnswerModel, LogisticModel, Selection
 
-# The spent blind sets (1 to 5, and the small-talk one) are fitting data now. The Spanish questions come last: the English questions
-# keep their fold groups, and so the English model, whatever is added for the other languages.
+# The spent blind sets (1 to 5, and the small-talk one) are fitting data now. The Spanish questions come last:
+# the English questions keep their fold groups, and so the English model, whatever is added for the other
+# languages.
 DEFAULT_SETS = (Path("tests/qa/tuning_qa.jsonl"), Path("tests/qa/tuning_more_qa.jsonl"),
                 Path("tests/qa/tuning_c_qa.jsonl"), Path("tests/qa/tuning_followups_qa.jsonl"),
                 Path("tests/qa/blind_qa.jsonl"), Path("tests/qa/blind2_qa.jsonl"), Path("tests/qa/blind3_qa.jsonl"),
@@ -54,7 +55,7 @@ DEFAULT_SETS = (Path("tests/qa/tuning_qa.jsonl"), Path("tests/qa/tuning_more_qa.
 # Questions of these sets also become known questions (known_questions.py): the fourth tuning set adds other
 # writers' phrasings without changing what the scorer is fitted on.
 KNOWN_SETS = DEFAULT_SETS + (Path("tests/qa/tuning_d_qa.jsonl"),)
-HELD_OUT = "blind6_qa.jsonl"
+HELD_OUT = "blind7_qa.jsonl"
 MAX_KNOWN_SENTENCES = 4
 C_GRID = (0.03, 0.1, 0.3, 1.0, 3.0, 10.0, 30.0)
 RANKER_C_GRID = (1.0, 3.0, 10.0)

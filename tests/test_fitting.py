@@ -127,3 +127,20 @@ def test_calibration_messages_are_scored_by_a_model_that_never_saw_their_set():
     in_sample = calibration.vectors[:6] @ coef + intercept
     assert (in_sample > 0).all() and (whole[:6] < in_sample).all()
     assert parts == [[] for _ in rows]
+
+
+def test_a_subset_of_the_calibration_keeps_each_message_with_its_own_parts():
+    from bot.safety.fit import Calibration, urgent_recall_and_false_alarms
+
+    rows = [{"question": q, "routes": r} for q, r in
+            [("a", ["crisis"]), ("b", ["answer"]), ("c", ["crisis", "emergency"]), ("d", ["dosing"])]]
+    vectors = np.arange(8, dtype=np.float32).reshape(4, 2)
+    parts = np.array([[10, 10], [20, 20], [30, 30]], dtype=np.float32)  # b has one part, c two
+    calibration = Calibration(rows, vectors, parts, [1, 2, 2], np.array([0, 0, 1, 1]))
+    kept = calibration.subset(np.array([False, True, True, False]))
+    assert [r["question"] for r in kept.rows] == ["b", "c"]
+    assert kept.owners == [0, 1, 1] and kept.part_vectors.tolist() == parts.tolist()
+    assert kept.sets.tolist() == [0, 1] and kept.vectors.tolist() == vectors[1:3].tolist()
+    shown = {"crisis": np.array([True, True]), "emergency": np.array([False, False])}
+    # c needs both urgent notices and got one; b needed none and got 988
+    assert urgent_recall_and_false_alarms(shown, kept) == (0, 1, 1, 1)

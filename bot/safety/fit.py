@@ -56,7 +56,7 @@ DEFAULT_CALIBRATION = ("tests/qa/safety_qa.jsonl:dev", "tests/qa/safety_blind_qa
                        "tests/qa/safety_blind2_qa.jsonl:blind2", "tests/qa/safety_blind3_qa.jsonl:blind3",
                        "tests/qa/safety_dev4_qa.jsonl:dev4", "tests/qa/safety_blind4_qa.jsonl:blind4",
                        "tests/qa/safety_blind5_qa.jsonl:blind5", "tests/qa/blind_smalltalk_qa.jsonl:smalltalk")
-NEVER_CALIBRATE = {"heldout", "blind6"}  # splits kept for measuring (blind sets 1-5 are spent)
+NEVER_CALIBRATE = {"heldout", "blind7"}  # splits kept for measuring (blind sets 1-6 are spent)
 
 
 def choose_c(vectors: np.ndarray, labels: np.ndarray) -> float:
