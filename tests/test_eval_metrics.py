@@ -57,7 +57,8 @@ def test_the_line_saying_the_sources_are_in_english_is_framing_not_a_claim():
 
     record = {"answer": f"{NOTICES['treatment']['es']}\n\n{SOURCES_IN_ENGLISH['es']}\n\nBaclofen is a muscle "
                         "relaxant. [1] It acts on GABA-B receptors. [2]", "notices": [NOTICES["treatment"]["es"]]}
-    assert sourced_statements(record) == [("Baclofen is a muscle relaxant.", [1]), ("It acts on GABA-B receptors.", [2])]
+    assert sourced_statements(record) == [("Baclofen is a muscle relaxant.", [1]),
+                                          ("It acts on GABA-B receptors.", [2])]
     assert answer_words(record) == 10
 
 
