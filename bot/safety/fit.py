@@ -330,7 +330,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=CLASSIFIER_FILE)
     parser.add_argument("--hold-out-each", action="store_true",
                         help="write nothing: fit without each calibration set in turn and report urgent recall "
-                             "and false alarms on it (about 15 minutes)")
+                             "and false alarms on it (about 7 minutes)")
     args = parser.parse_args(argv)
     files = example_files()
     examples = load_examples(files)
