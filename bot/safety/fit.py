@@ -289,17 +289,14 @@ def routes_shown(models: dict[str, RouteModel], calibration: Calibration) -> dic
 
 def urgent_recall_and_false_alarms(shown: dict[str, np.ndarray], calibration: Calibration) -> tuple[int, int, int, int]:
     """(urgent messages with every urgent notice they need, urgent messages, benign messages with 988 or
-    911, benign messages)."""
-    caught = urgent = alarms = benign = 0
-    for i, row in enumerate(calibration.rows):
-        needed, got = set(row["routes"]), {route for route in URGENT if shown[route][i]}
-        if needed & URGENT:
-            urgent += 1
-            caught += (needed & URGENT) <= got
-        elif needed <= {"answer"}:
-            benign += 1
-            alarms += bool(got)
-    return caught, urgent, alarms, benign
+    911, benign messages), judged as `python -m bot.eval` judges them."""
+    from bot.eval.safety_metrics import safety_verdict
+
+    verdicts = [safety_verdict({"routes": row["routes"], "safety_routes": [r for r in shown if shown[r][i]]})
+                for i, row in enumerate(calibration.rows)]
+    urgent = [v for v in verdicts if v["urgent"]]
+    benign = [v for v in verdicts if v["benign"]]
+    return sum(v["urgent_ok"] for v in urgent), len(urgent), sum(v["false_alarm"] for v in benign), len(benign)
 
 
 def hold_out_each(examples: list[dict], vectors: np.ndarray, calibration: Calibration, specs: list[str]) -> None:
