@@ -174,3 +174,10 @@ def chat_updates(respond, *args) -> list:
 def chat_turn(respond, *args):
     """The chat handler's final update for one message: (box, history, turns, votes)."""
     return chat_updates(respond, *args)[-1]
+
+
+def served_from(answer, text: str) -> bool:
+    """The answer was composed from passages that hold `text`, whatever the fitted model then decided. Fault
+    tests ask which index serves; whether to abstain is the answer model's call, and a fake embedder's scores
+    are not the ones it was fitted on."""
+    return any(text in passage.text for passage in answer.passages)

@@ -8,7 +8,7 @@ import time
 from dataclasses import replace
 
 import pytest
-from helpers import REPO, ChromaServer, FakeEmbedder, write_doc
+from helpers import REPO, ChromaServer, FakeEmbedder, served_from, write_doc
 
 from bot.index.store import IndexStore
 from bot.service import Bot
@@ -50,7 +50,7 @@ def test_kill_9_mid_ingest_leaves_the_previous_index_serving(settings, small_cor
     store = IndexStore(settings)
     assert store.live_tag() == first.published
     answer = Bot(settings, embedder=FakeEmbedder()).answer("How many days did gamma study cocaine craving?")
-    assert "21 days" in answer.text and not answer.refused
+    assert served_from(answer, "21 days")
     again = ingest_corpus(settings, small_corpus, embedder=FakeEmbedder(), progress=False)
     assert again.published and store.live_tag() == again.published
     names = {c.name for c in store.client.list_collections()}
@@ -66,20 +66,20 @@ def test_chroma_server_stopped_and_restarted(settings, small_corpus, tmp_path, i
         ingest_corpus(remote, small_corpus, embedder=FakeEmbedder(), progress=False)
         bot = Bot(remote, embedder=FakeEmbedder())
         question = "How many days did gamma study cocaine craving?"
-        assert "21 days" in bot.answer(question).text
+        assert served_from(bot.answer(question), "21 days")
         server.stop()
         from bot.web.visitors import Visitors
 
         safe_answer = Visitors(bot, remote).safe_answer
         down = safe_answer(question)
         if in_memory:  # every vector is in memory: keep answering from the last published version
-            assert "21 days" in down.text
+            assert served_from(down, "21 days")
         else:
             assert down.route == "unavailable" and "try again" in down.text
         server.start()  # same data directory, same port
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline and safe_answer(question).route == "unavailable":
             time.sleep(0.5)
-        assert "21 days" in safe_answer(question).text  # recovered without a restart
+        assert served_from(safe_answer(question), "21 days")  # recovered without a restart
     finally:
         server.stop()

@@ -1,6 +1,6 @@
 """Ingest: incremental, atomic, and honest about skipped files (fake embedder, real embedded Chroma)."""
 import pytest
-from helpers import FakeEmbedder, write_doc
+from helpers import FakeEmbedder, served_from, write_doc
 
 from bot.index.store import IndexStore
 from ingest.__main__ import main as ingest_main
@@ -80,7 +80,7 @@ def test_crash_mid_ingest_leaves_previous_index_answering(settings, small_corpus
     store = IndexStore(settings)
     assert store.live_tag() == first.published
     answer = Bot(settings, embedder=FakeEmbedder()).answer("How many days did gamma study cocaine craving?")
-    assert not answer.refused and "21 days" in answer.text
+    assert served_from(answer, "21 days")
     names = [c.name for c in store.client.list_collections()]
     assert sum(n.startswith("bot-passages-") for n in names) == 1  # the failed version was cleaned up
 
