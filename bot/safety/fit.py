@@ -3,8 +3,8 @@
     python -m bot.safety.fit [--calibration FILE:SPLIT ...]
 
 1. Embed every example message (bot/data/safety_examples_*.jsonl) and every calibration message (the
-   safety set's `dev` split, the blind sets 1-5 and the small-talk blind set, each spent on its before/after
-   measurement, and the dev4 set of hard look-alikes; never a `heldout` or unspent blind split) with
+   safety set's `dev` split, the blind sets 1-7 and the small-talk blind set, each spent on its
+   measurements, and the dev4 set of hard look-alikes; never a `heldout` or unspent blind split) with
    multilingual-e5-small and MiniLM.
 2. Fit one logistic regression per route (that route against every other message, benign ones included) on
    the examples and the calibration messages together, with the regularization picked by 5-fold
@@ -55,8 +55,9 @@ AGGREGATE_C = 1.0
 DEFAULT_CALIBRATION = ("tests/qa/safety_qa.jsonl:dev", "tests/qa/safety_blind_qa.jsonl:blind",
                        "tests/qa/safety_blind2_qa.jsonl:blind2", "tests/qa/safety_blind3_qa.jsonl:blind3",
                        "tests/qa/safety_dev4_qa.jsonl:dev4", "tests/qa/safety_blind4_qa.jsonl:blind4",
-                       "tests/qa/safety_blind5_qa.jsonl:blind5", "tests/qa/blind_smalltalk_qa.jsonl:smalltalk")
-NEVER_CALIBRATE = {"heldout", "blind7"}  # splits kept for measuring (blind sets 1-6 are spent)
+                       "tests/qa/safety_blind5_qa.jsonl:blind5", "tests/qa/blind_smalltalk_qa.jsonl:smalltalk",
+                       "tests/qa/safety_blind6_qa.jsonl:blind6", "tests/qa/safety_blind7_qa.jsonl:blind7")
+NEVER_CALIBRATE = {"heldout", "blind8"}  # splits kept for measuring (blind sets 1-7 are spent)
 
 
 def choose_c(vectors: np.ndarray, labels: np.ndarray) -> float:
