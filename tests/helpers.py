@@ -65,19 +65,14 @@ def assert_grounded(answer, index) -> None:
     sentence and emphasized sentence lies inside its citation's quoted spans, and every link is a corpus URL."""
     import re
 
-    from bot.eval.metrics import split_statements
+    from bot.eval.summary import sourced_statements
 
     by_n = {c.n: c for c in answer.citations}
     corpus_urls = {s.url for s in index.sources.values()}
     assert set(by_n) == set(range(1, len(by_n) + 1))
     for n in map(int, re.findall(r"\[(\d+)\]", answer.text)):
         assert n in by_n, f"marker [{n}] does not resolve"
-    from bot.safety.notices import SOURCES_IN_ENGLISH, localized
-
-    body = answer.text
-    for extra in [*answer.notices, localized(SOURCES_IN_ENGLISH, answer.language)]:
-        body = body.replace(extra, "") if extra else body
-    statements = [s for s in split_statements(body) if s[1]]
+    statements = [s for s in sourced_statements({"answer": answer.text, "notices": answer.notices}) if s[1]]
     for statement, numbers in statements:
         for n in numbers:
             passage = index.passages[index.position[by_n[n].passage_id]]
