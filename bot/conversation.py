@@ -5,11 +5,8 @@ import re
 import unicodedata
 
 from bot.errors import InvalidQuestionError
-from bot.text import key_terms
 
 CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff]")
-FOLLOW_UP = re.compile(r"\b(they|them|their|it|its|this|that|these|those|he|she|him|his|her|the (study|trial|review|"
-                       r"patients|participants|volunteers|man|patient|case)|same|there)\b", re.IGNORECASE)
 
 
 
@@ -79,14 +76,3 @@ def previous_user_messages(history) -> list[str]:
     """What the visitor asked earlier in the conversation, oldest first."""
     return [t["content"] for t in normalize_history(history) if t["role"] == "user"]
 
-
-def follow_up_context(question: str, history) -> str | None:
-    """The earlier question a follow-up leans on ("What dose did they use?" after one about ALPADIR), else None.
-
-    Only the subject carries over: the earlier question decides which sources are meant, the new one what
-    is asked about them."""
-    previous = previous_user_messages(history)
-    if not previous:
-        return None
-    is_follow_up = FOLLOW_UP.search(question) or len(key_terms(question)) <= 1
-    return previous[-1].strip() if is_follow_up else None

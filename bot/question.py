@@ -101,8 +101,13 @@ def question_parts(text: str) -> tuple[str, ...]:
     return tuple(pieces[:MAX_PARTS])
 
 
-def shape_of(question: str) -> QuestionShape:
+def shape_of(question: str, subject: str | None = None) -> QuestionShape:
+    """`subject`: for a follow-up ("how many were in it?"), the earlier question that says what it is about.
+    It joins the text that is embedded and matched, so the follow-up is compared with sentences as the
+    question it stands for; the forms and parts stay the follow-up's own, since it asks only the new thing."""
     scoring_text, excluded = without_exclusions(question)
     parts = question_parts(scoring_text)
-    return QuestionShape(question, scoring_text, question_forms(scoring_text), parts,
-                         tuple(question_forms(p) for p in parts), excluded)
+    forms = question_forms(scoring_text)
+    if subject:
+        scoring_text = f"{scoring_text} ({subject.strip()})"
+    return QuestionShape(question, scoring_text, forms, parts, tuple(question_forms(p) for p in parts), excluded)

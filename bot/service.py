@@ -16,9 +16,10 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from bot.compose import Composition, compose_answer
-from bot.conversation import clean_question, follow_up_context, normalize_history
+from bot.conversation import clean_question, normalize_history, previous_user_messages
 from bot.errors import BotError, IndexMissingError, IndexUnavailableError, InvalidQuestionError
 from bot.evidence import Evidence, build_evidence, masked_question
+from bot.follow_ups import FollowUpModel
 from bot.index.embedding import (
     Embedder,
     SentenceTransformerEmbedder,
@@ -51,7 +52,7 @@ if TYPE_CHECKING:
 class Bot:
     def __init__(self, settings: Settings | None = None, *, embedder: Embedder | None = None,
                  store: IndexStore | None = None, gate: SafetyGate | None = None,
-                 answer_model: AnswerModel | None = None):
+                 answer_model: AnswerModel | None = None, follow_up_model: FollowUpModel | None = None):
         self.settings = settings or Settings.from_env()
         self.embedder = embedder or (
             SentenceTransformerEmbedder(self.settings.embed_model, self.settings.embed_batch_size)
@@ -67,6 +68,7 @@ class Bot:
         # the gate's multilingual question vectors are cached (process-wide) within the same bound
         set_multilingual_cache_size(self.settings.query_cache_size)
         self._answer_model = answer_model
+        self._follow_up_model = follow_up_model
         self._known: KnownQuestions | None = None
         self._known_lock = threading.Lock()
         self.writer: AnswerWriter | None = None  # the site's own model, with BOT_LLM_BASE_URL (imported only then)
@@ -176,8 +178,9 @@ class Bot:
         return [v if (v := self._query_vectors.get(k)) is not None else self.embed_query(t)
                 for t, k in zip(texts, keys, strict=True)]
 
-    def _query(self, index: PassageIndex, question: str, history) -> Query:
-        earlier = follow_up_context(question, history)
+    def _query(self, index: PassageIndex, question: str, earlier: str | None) -> Query:
+        """`earlier`: the earlier question a follow-up stands on (its terms join the search, and the sources
+        it names are meant unless this question names its own)."""
         correct = index.spelling.correct
         terms_now = [correct(t) for t in dict.fromkeys(terms(question))]
         terms_then = [correct(t) for t in dict.fromkeys(terms(earlier))] if earlier else []
@@ -188,12 +191,12 @@ class Bot:
         return Query(question, list(dict.fromkeys(terms_now + terms_then)), named,
                      from_context=from_context and bool(named[0]))
 
-    def _search(self, question: str, history, k: int, vector: np.ndarray | None = None,
+    def _search(self, question: str, earlier: str | None, k: int, vector: np.ndarray | None = None,
                 multilingual_vector: np.ndarray | None = None) -> tuple[list[Passage], np.ndarray, PassageIndex, Query]:
         vector = self.embed_query(question) if vector is None else vector
         for attempt in (1, 2):
             index = self.index(force_check=attempt == 2)
-            query = self._query(index, question, history)
+            query = self._query(index, question, earlier)
             try:
                 passages = hybrid_search(index, vector, query.search_terms, k, self.settings.retrieve_candidates,
                                          self.settings.rrf_k, named=query.named[0],
@@ -207,7 +210,8 @@ class Bot:
         raise AssertionError("unreachable")
 
     def retrieve(self, question: str, k: int = 5, history=None) -> list[Passage]:
-        return self._search(clean_question(question, self.settings.max_question_chars), history, k)[0]
+        text = clean_question(question, self.settings.max_question_chars)
+        return self._search(text, self.earlier_question(text, normalize_history(history)), k)[0]
 
     @property
     def answer_model(self) -> AnswerModel:
@@ -250,11 +254,38 @@ class Bot:
             return None
         return multilingual_embedder().embed_query(text)
 
-    def question_texts(self, question: str) -> tuple[QuestionShape, list[str], str | None]:
-        """The question's shape and the texts the composer embeds for it: the scoring text, its parts when
-        there are several, and (last) the question reduced to words the sources know, when that differs."""
-        shape = shape_of(question)
-        masked = masked_question(self.index(), shape.scoring_text)
+    @property
+    def follow_up_model(self) -> FollowUpModel:
+        if self._follow_up_model is None:
+            self._follow_up_model = FollowUpModel.load()
+        return self._follow_up_model
+
+    def earlier_question(self, question: str, history) -> str | None:
+        """The visitor's previous question when this one stands on it ("how many were in it?"), None when it
+        stands alone (follow_ups.py). `history` is normalized."""
+        previous = previous_user_messages(history) if history else []
+        if not previous or not self.follow_up_model.stands_on_earlier(question, self.known_closeness(question)):
+            return None
+        return previous[-1].strip()
+
+    def known_closeness(self, question: str, exclude: str | None = None) -> float:
+        """Similarity of a question to the nearest known standalone question (`exclude`: a set left out)."""
+        known = self.known_questions
+        return float(np.max(known.similarities(self.embed_query(question), exclude))) if len(known) else 0.0
+
+    def names_a_source(self, index: PassageIndex, question: str) -> bool:
+        correct = index.spelling.correct
+        return bool(index.named_sources([correct(t) for t in dict.fromkeys(terms(question))],
+                                        [correct(t) for t in source_descriptors(question)])[0])
+
+    def question_texts(self, question: str, earlier: str | None = None) -> tuple[QuestionShape, list[str], str | None]:
+        """The question's shape and the texts the composer embeds for it: the scoring text (a follow-up's
+        with the earlier question it stands on, unless it names its own source), its parts when there are
+        several, and (last) the question reduced to words the sources know, when that differs."""
+        index = self.index()
+        subject = earlier if earlier and not self.names_a_source(index, question) else None
+        shape = shape_of(question, subject)
+        masked = masked_question(index, shape.scoring_text)
         texts = [shape.scoring_text, *(shape.parts if len(shape.parts) > 1 else ()), *([masked] if masked else [])]
         return shape, texts, masked
 
@@ -267,18 +298,19 @@ class Bot:
         its parts and its words-the-sources-know are embedded in one batch (`prepared`: question_texts()'s
         result, when the caller has it already). `known_exclude`: a labelled set whose known questions are left out
         (the fit scores each question without its own set's)."""
-        shape, texts, masked = prepared or self.question_texts(question)
+        earlier = self.earlier_question(question, normalize_history(history))
+        shape, texts, masked = prepared or self.question_texts(question, earlier)
         vectors = self.embed_texts(texts)
         masked_vector = vectors.pop() if masked else None
         e5_vector = self.multilingual_vector(question, safety)
         if passage_ids is None:
             language = safety.language if safety is not None else detect_language(question)
             passages, _, index, query = self._search(
-                shape.scoring_text, history, self.settings.answer_passages, vectors[0],
+                shape.scoring_text, earlier, self.settings.answer_passages, vectors[0],
                 multilingual_vector=e5_vector if language != "en" else None)
         else:
             index = self.index()
-            query = self._query(index, shape.scoring_text, history)
+            query = self._query(index, shape.scoring_text, earlier)
             passages = [index.passages[index.position[pid]] for pid in passage_ids if pid in index.position]
         known = self.known_questions
         whole_similarities = known.similarities(vectors[0], known_exclude)
@@ -306,7 +338,7 @@ class Bot:
             history = normalize_history(history)
         except InvalidQuestionError as exc:
             return Answer(text=str(exc), refused=True, route=Route.INVALID)
-        prepared = self.question_texts(text)
+        prepared = self.question_texts(text, self.earlier_question(text, history))
         minilm_vector = None
         if self.shares_gate_model:  # one forward pass for the message and every text the composer needs
             minilm_vector = self.embed_texts([text, *prepared[1]])[0]

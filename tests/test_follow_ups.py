@@ -1,0 +1,68 @@
+"""Questions in a conversation: read with the earlier question when they stand on it, alone when they do not.
+
+The phrasings below are not in the sets the follow-up model was fitted on (fit_follow_ups.py)."""
+from __future__ import annotations
+
+import pytest
+
+from bot.fit import HELD_OUT
+from bot.fit_follow_ups import main as fit_follow_ups
+from bot.follow_ups import FEATURES, FollowUpModel, follow_up_features, information
+
+
+@pytest.mark.parametrize("question", ["what did they find", "was it safe", "and those patients?",
+                                      "y en ese estudio?", "cuantos eran ellos", "did the trial help her"])
+def test_pointing_back_is_read_in_english_and_spanish(question):
+    assert follow_up_features(question, 0.5)[FEATURES.index("points_back")] == 1.0
+
+
+@pytest.mark.parametrize("question", ["how many people were enrolled", "que dosis usaron", "which drug is safer"])
+def test_a_question_without_pronouns_does_not_point_back(question):
+    assert follow_up_features(question, 0.5)[FEATURES.index("points_back")] == 0.0
+
+
+@pytest.mark.parametrize("short, complete", [
+    ("and the dose?", "what dose of baclofen did the Bacloville trial use?"),
+    ("y la dosis?", "que dosis de baclofeno se uso en el ensayo Bacloville?"),
+    ("how long?", "how long did the cocaine volunteers stay in the hospital?"),
+])
+def test_rare_words_carry_more_information_than_function_words_in_either_language(short, complete):
+    assert information(complete) > information(short) + 5
+
+
+def test_the_shipped_model_reads_only_the_features_it_names():
+    model = FollowUpModel.load()
+    assert set(model.weights.weights) <= set(FEATURES)
+    assert HELD_OUT not in " ".join(model.fitted_on)
+
+
+def test_the_follow_up_fit_refuses_the_blind_set_still_held_out(tmp_path):
+    held_out = tmp_path / HELD_OUT
+    held_out.write_text('{"question": "and the dose?", "answerable": true}\n', encoding="utf-8")
+    with pytest.raises(SystemExit):
+        fit_follow_ups(["--follow-ups", str(held_out), "--out", str(tmp_path / "model.json")])
+    assert not (tmp_path / "model.json").exists()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("question", [
+    "and how many finished it?", "what dose did they give", "any side effects in that one?", "was it blinded",
+    "y cuantos pacientes tenia?", "who ran it", "how long did people take the pills",
+])
+def test_short_questions_after_a_conversation_stand_on_the_earlier_question(shipped_bot, question):
+    history = [{"role": "user", "content": "what did the BACLAD trial test?"}, {"role": "assistant", "content": "-"}]
+    assert shipped_bot.earlier_question(question, history) == "what did the BACLAD trial test?"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("question", [
+    "Can baclofen help people who are addicted to opioids?",
+    "What happens if someone stops taking baclofen all at once?",
+    "How common is gabapentin misuse among people who misuse opioids?",
+    "¿Puede el baclofeno causar adicción?",
+])
+def test_complete_questions_after_another_topic_are_answered_as_if_asked_alone(shipped_bot, question):
+    history = [{"role": "user", "content": "what was the target dose in ALPADIR?"},
+               {"role": "assistant", "content": "180 mg a day."}]
+    assert shipped_bot.earlier_question(question, history) is None
+    assert shipped_bot.answer(question, history=history).text == shipped_bot.answer(question).text
