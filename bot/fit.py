@@ -2,8 +2,8 @@
 
     python -m bot.fit [SET.jsonl ...] [--out bot/data/answer_model.json]
 
-Default sets: the tuning sets (tests/qa/tuning_*.jsonl, Spanish and small talk included) and the blind sets 1
-to 4, each spent on its before/after measurement; never blind5_qa.jsonl, the one still held out.
+Default sets: the tuning sets (tests/qa/tuning_*.jsonl, Spanish and small talk included) and the spent blind
+sets (DEFAULT_SETS); never HELD_OUT, the blind set still held out for measuring.
 
 0. Known questions (known_questions.py): the questions of the `--known` sets, each with the corpus sentences
    that answer it (none for an out-of-scope one), are written to bot/data/known_questions.jsonl. Every
