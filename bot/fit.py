@@ -43,9 +43,9 @@ from bot.known_questions import KNOWN_QUESTIONS_FILE, KnownQuestions, sentence_k
 from bot.safety.language import detect_language
 from bot.scoring import ANSWER_MODEL_FILE, AnswerModel, LogisticModel, Selection
 
-# The spent blind sets (1 to 5, 8 with its 70 follow-ups, and the small-talk one) are fitting data now. The Spanish questions come last:
-# the English questions keep their fold groups, and so the English model, whatever is added for the other
-# languages.
+# The spent blind sets (1 to 5, 8 with its 70 follow-ups, and the small-talk one) are fitting data now. The
+# Spanish questions come last: the English questions keep their fold groups, and so the English model, whatever
+# is added for the other languages.
 DEFAULT_SETS = (Path("tests/qa/tuning_qa.jsonl"), Path("tests/qa/tuning_more_qa.jsonl"),
                 Path("tests/qa/tuning_c_qa.jsonl"), Path("tests/qa/tuning_followups_qa.jsonl"),
                 Path("tests/qa/blind_qa.jsonl"), Path("tests/qa/blind2_qa.jsonl"), Path("tests/qa/blind3_qa.jsonl"),
