@@ -67,6 +67,7 @@ class QuestionShape:
     parts: tuple[str, ...]  # one entry (the whole question) unless it asks several things
     part_forms: tuple[frozenset[str], ...]
     excluded: str = ""  # the presupposed X of "besides X"
+    earlier: str | None = None  # the visitor's previous question, when this one stands on it (follow_ups.py)
 
 
 def plain(text: str) -> str:

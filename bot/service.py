@@ -9,7 +9,7 @@ import logging
 import threading
 import time
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -184,10 +184,10 @@ class Bot:
         correct = index.spelling.correct
         terms_now = [correct(t) for t in dict.fromkeys(terms(question))]
         terms_then = [correct(t) for t in dict.fromkeys(terms(earlier))] if earlier else []
-        named = index.named_sources(terms_now, [correct(t) for t in source_descriptors(question)])
+        named = self._named_sources(index, question)
         from_context = not named[0] and bool(terms_then)
         if from_context and earlier:  # from_context implies an earlier question
-            named = index.named_sources(terms_then, [correct(t) for t in source_descriptors(earlier)])
+            named = self._named_sources(index, earlier)
         return Query(question, list(dict.fromkeys(terms_now + terms_then)), named,
                      from_context=from_context and bool(named[0]))
 
@@ -273,10 +273,15 @@ class Bot:
         known = self.known_questions
         return float(np.max(known.similarities(self.embed_query(question), exclude))) if len(known) else 0.0
 
-    def names_a_source(self, index: PassageIndex, question: str) -> bool:
+    @staticmethod
+    def _named_sources(index: PassageIndex, text: str) -> tuple[frozenset[str], frozenset[str]]:
+        """(the documents a text singles out, the terms naming them), spelling corrected against the corpus."""
         correct = index.spelling.correct
-        return bool(index.named_sources([correct(t) for t in dict.fromkeys(terms(question))],
-                                        [correct(t) for t in source_descriptors(question)])[0])
+        return index.named_sources([correct(t) for t in dict.fromkeys(terms(text))],
+                                   [correct(t) for t in source_descriptors(text)])
+
+    def names_a_source(self, index: PassageIndex, question: str) -> bool:
+        return bool(self._named_sources(index, question)[0])
 
     def question_texts(self, question: str, earlier: str | None = None) -> tuple[QuestionShape, list[str], str | None]:
         """The question's shape and the texts the composer embeds for it: the scoring text (a follow-up's
@@ -284,7 +289,7 @@ class Bot:
         several, and (last) the question reduced to words the sources know, when that differs."""
         index = self.index()
         subject = earlier if earlier and not self.names_a_source(index, question) else None
-        shape = shape_of(question, subject)
+        shape = replace(shape_of(question, subject), earlier=earlier)
         masked = masked_question(index, shape.scoring_text)
         texts = [shape.scoring_text, *(shape.parts if len(shape.parts) > 1 else ()), *([masked] if masked else [])]
         return shape, texts, masked
@@ -298,8 +303,9 @@ class Bot:
         its parts and its words-the-sources-know are embedded in one batch (`prepared`: question_texts()'s
         result, when the caller has it already). `known_exclude`: a labelled set whose known questions are left out
         (the fit scores each question without its own set's)."""
-        earlier = self.earlier_question(question, normalize_history(history))
-        shape, texts, masked = prepared or self.question_texts(question, earlier)
+        shape, texts, masked = prepared or self.question_texts(
+            question, self.earlier_question(question, normalize_history(history)))
+        earlier = shape.earlier
         vectors = self.embed_texts(texts)
         masked_vector = vectors.pop() if masked else None
         e5_vector = self.multilingual_vector(question, safety)
