@@ -238,9 +238,13 @@ def top1_accuracy(examples: list[Example], scores: list[Scores]) -> float:
 
 
 def is_correct(example: Example, text: str, urls: list[str]) -> bool:
-    item = example.item
+    return example.answerable and answers_item(example.item, text, urls)
+
+
+def answers_item(item: dict, text: str, urls: list[str]) -> bool:
+    """An answer holds every `must` fact of a labelled item and cites one of its reference sources (if any)."""
     gold = item.get("reference_sources") or []
-    return example.answerable and contains_all_groups(text, item.get("must") or []) and (
+    return contains_all_groups(text, item.get("must") or []) and (
         not gold or any(source_matches(u, gold) for u in urls))
 
 

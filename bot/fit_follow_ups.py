@@ -22,8 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bot.eval.metrics import contains_all_groups, source_matches
-from bot.fit import C_GRID, HELD_OUT, fit_logistic
+from bot.fit import C_GRID, HELD_OUT, answers_item, fit_logistic
 from bot.follow_ups import FEATURES, FOLLOW_UP_MODEL_FILE, FollowUpModel, follow_up_features
 
 FOLLOW_UP_SETS = (Path("tests/qa/tuning_followups_qa.jsonl"), Path("tests/qa/blind8_qa.jsonl"))
@@ -53,9 +52,7 @@ def conversations(follow_up_sets, switch_sets, seed: int = 11) -> list[dict]:
 
 
 def is_right(answer, row: dict) -> bool:
-    urls = [c.url for c in answer.citations]
-    return (not answer.refused and contains_all_groups(answer.text, row.get("must") or [])
-            and any(source_matches(u, row.get("reference_sources") or []) for u in urls))
+    return not answer.refused and answers_item(row, answer.text, [c.url for c in answer.citations])
 
 
 def labelled(bot, rows: list[dict]) -> tuple[np.ndarray, np.ndarray]:

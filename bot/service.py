@@ -268,10 +268,10 @@ class Bot:
             return None
         return previous[-1].strip()
 
-    def known_closeness(self, question: str, exclude: str | None = None) -> float:
-        """Similarity of a question to the nearest known standalone question (`exclude`: a set left out)."""
+    def known_closeness(self, question: str) -> float:
+        """Similarity of a question to the nearest known standalone question."""
         known = self.known_questions
-        return float(np.max(known.similarities(self.embed_query(question), exclude))) if len(known) else 0.0
+        return float(np.max(known.similarities(self.embed_query(question)))) if len(known) else 0.0
 
     @staticmethod
     def _named_sources(index: PassageIndex, text: str) -> tuple[frozenset[str], frozenset[str]]:
