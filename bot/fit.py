@@ -6,8 +6,9 @@ Default sets: the tuning sets (tests/qa/tuning_*.jsonl, Spanish and small talk i
 sets (DEFAULT_SETS); never HELD_OUT, the blind set still held out for measuring.
 
 0. Known questions (known_questions.py): the questions of the `--known` sets, each with the corpus sentences
-   that answer it (none for an out-of-scope one), are written to bot/data/known_questions.jsonl. Every
-   question below is then scored with the known questions of its own set left out.
+   that answer it (none for an out-of-scope one), are written to bot/data/known_questions.jsonl; a follow-up
+   as the bot reads it, joined with the earlier question it stands on. Every question below is then scored
+   with the known questions of its own set left out.
 1. Each question is retrieved as the bot would (same index, same embedder) and every candidate sentence gets
    its features (features.py). A sentence is labelled as answering when it holds one of the item's
    `evidence` quotes, or, for items without quotes, when it is from a reference source and holds the most
@@ -37,13 +38,14 @@ import numpy as np
 
 from bot.answerability import ANSWERABILITY_FEATURES, DIRECTION
 from bot.compose import Evidence, Scores, answerability_row, choose_spans, render
+from bot.conversation import normalize_history
 from bot.eval.metrics import contains_all_groups, source_matches
 from bot.features import FEATURE_NAMES, sentence_features
 from bot.known_questions import KNOWN_QUESTIONS_FILE, KnownQuestions, sentence_key
 from bot.safety.language import detect_language
 from bot.scoring import ANSWER_MODEL_FILE, AnswerModel, LogisticModel, Selection
 
-# The spent blind sets (1 to 5, 8 with its 70 follow-ups, and the small-talk one) are fitting data now. The
+# The spent blind sets (1 to 5, 8 to 10 with their follow-ups, and the small-talk one) are fitting data now. The
 # Spanish questions come last: the English questions keep their fold groups, and so the English model, whatever
 # is added for the other languages.
 DEFAULT_SETS = (Path("tests/qa/tuning_qa.jsonl"), Path("tests/qa/tuning_more_qa.jsonl"),
@@ -51,7 +53,8 @@ DEFAULT_SETS = (Path("tests/qa/tuning_qa.jsonl"), Path("tests/qa/tuning_more_qa.
                 Path("tests/qa/blind_qa.jsonl"), Path("tests/qa/blind2_qa.jsonl"), Path("tests/qa/blind3_qa.jsonl"),
                 Path("tests/qa/blind4_qa.jsonl"), Path("tests/qa/blind5_qa.jsonl"),
                 Path("tests/qa/tuning_smalltalk_qa.jsonl"), Path("tests/qa/blind_smalltalk_qa.jsonl"),
-                Path("tests/qa/blind8_qa.jsonl"), Path("tests/qa/tuning_es_qa.jsonl"))
+                Path("tests/qa/blind8_qa.jsonl"), Path("tests/qa/blind9_qa.jsonl"), Path("tests/qa/blind10_qa.jsonl"),
+                Path("tests/qa/tuning_es_qa.jsonl"))
 # Questions of these sets also become known questions (known_questions.py): the fourth tuning set adds other
 # writers' phrasings without changing what the scorer is fitted on.
 KNOWN_SETS = DEFAULT_SETS + (Path("tests/qa/tuning_d_qa.jsonl"),)
@@ -113,22 +116,30 @@ def _overlaps(quote: str, sentence: str) -> bool:
     return len(probe) >= 30 and probe in s
 
 
-def known_questions(index, items: list[dict]) -> KnownQuestions:
-    """Each answerable single-turn question with the corpus sentences that answer it: those holding one of its
+def known_questions(index, items: list[dict],
+                    read_follow_up: Callable[[dict], tuple[str, bool]] | None = None) -> KnownQuestions:
+    """Each answerable question with the corpus sentences that answer it: those holding one of its
     `evidence` quotes, or, without quotes, the reference-source sentences holding the most `must` facts (a
     question whose facts are spread over more than MAX_KNOWN_SENTENCES sentences points nowhere in particular
-    and is left out). Out-of-scope questions are kept with no sentences."""
+    and is left out). Out-of-scope questions are kept with no sentences. A follow-up is kept as
+    `read_follow_up` gives it (the text the bot scores, and whether that joins the earlier question), or left
+    out without it."""
     sentences = [(p, p.sentence_text(i)) for p in index.passages for i in range(len(p.sentence_spans))]
     questions: list[str] = []
     sets: list[str] = []
     answers: list[tuple[str, ...]] = []
+    joined: list[bool] = []
     for item in items:
+        text, is_joined = item["question"], False
         if item.get("history"):
-            continue
+            if read_follow_up is None:
+                continue
+            text, is_joined = read_follow_up(item)
         if not item.get("answerable", True):
-            questions.append(item["question"])
+            questions.append(text)
             sets.append(item.get("_set", ""))
             answers.append(())
+            joined.append(is_joined)
             continue
         quotes = [q.strip() for q in map(_quote_text, item.get("evidence") or []) if q.strip()]
         if quotes:
@@ -140,10 +151,20 @@ def known_questions(index, items: list[dict]) -> KnownQuestions:
             top = max(counts, default=0)
             found = [t for (_, t), n in zip(sentences, counts, strict=True) if top and n == top]
         if 0 < len(set(found)) <= MAX_KNOWN_SENTENCES:
-            questions.append(item["question"])
+            questions.append(text)
             sets.append(item.get("_set", ""))
             answers.append(tuple(dict.fromkeys(sentence_key(t) for t in found)))
-    return KnownQuestions(questions, sets, answers)
+            joined.append(is_joined)
+    return KnownQuestions(questions, sets, answers, joined=joined)
+
+
+def follow_up_reader(bot) -> Callable[[dict], tuple[str, bool]]:
+    """How the bot reads a labelled follow-up: its scoring text, and whether the earlier question joined it."""
+    def read(item: dict) -> tuple[str, bool]:
+        history = normalize_history(item.get("history"))
+        shape = bot.question_texts(item["question"], bot.earlier_question(item["question"], history))[0]
+        return shape.scoring_text, shape.subject is not None
+    return read
 
 
 def build_examples(bot, items: list[dict]) -> list[Example]:
@@ -412,7 +433,7 @@ def main(argv: list[str] | None = None) -> int:
     from bot.service import Bot
 
     bot = Bot(answer_model=AnswerModel(LogisticModel({}), LogisticModel({}), 0.0))
-    known = known_questions(bot.index(), load_items(args.known))
+    known = known_questions(bot.index(), load_items(args.known), follow_up_reader(bot))
     known.save(args.known_out)
     print(f"wrote {args.known_out}: {len(known)} known questions", file=sys.stderr)
     bot.settings = replace(bot.settings, known_questions_path=str(args.known_out))

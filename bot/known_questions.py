@@ -8,6 +8,9 @@ sentence is known to answer says what no word list can. For each candidate sente
 - `known_gap`: how far that is below the best known question's cosine (0 for the sentence it points to).
 Known questions that the sources do not answer (a price, another drug) are kept too, with no sentences: how
 close a new question is to those, against how close it is to answered ones, is a signal for abstaining.
+A follow-up is kept as the bot reads it, joined with the earlier question it stands on (`joined`), so that
+"what dose did they get? (how long was the cirrhosis trial)" is compared with other follow-ups read the same
+way; a question that stands alone is compared with the standalone ones only (`standalone_best`).
 
 The sentence scorer and the answer/abstain model learn how much to trust these like any other signal
 (`python -m bot.fit`), and learn it honestly: when a question from one set is scored, the known questions of
@@ -48,6 +51,7 @@ class KnownQuestions:
     sets: list[str]  # which labelled set each question comes from
     sentences: list[tuple[str, ...]]  # sentence keys that answer each question
     vectors: np.ndarray | None = None
+    joined: list[bool] = field(default_factory=list)  # a follow-up, kept joined with its earlier question
     _rows_of: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
     _set_rows: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
 
@@ -62,6 +66,7 @@ class KnownQuestions:
             by_set.setdefault(name, []).append(row)
         self._set_rows = {name: np.asarray(found, dtype=np.int64) for name, found in by_set.items()}
         self._answered = np.asarray([bool(keys) for keys in self.sentences], dtype=bool)
+        self._standalone = ~np.asarray(self.joined or [False] * len(self.questions), dtype=bool)
 
     def __len__(self) -> int:
         return len(self.questions)
@@ -75,7 +80,7 @@ class KnownQuestions:
         """The known questions in `path` (JSON lines of {question, set, sentences}); none if it is missing."""
         if not path.exists():
             return cls.empty()
-        questions, sets, sentences = [], [], []
+        questions, sets, sentences, joined = [], [], [], []
         for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
             if not line.strip():
                 continue
@@ -84,15 +89,26 @@ class KnownQuestions:
                 questions.append(str(row["question"]))
                 sets.append(str(row.get("set", "")))
                 sentences.append(tuple(sentence_key(s) for s in row["sentences"]))
+                joined.append(bool(row.get("joined", False)))
             except (ValueError, KeyError, TypeError) as error:
                 raise ValueError(f"{path}:{number}: a known question needs 'question' and 'sentences' "
                                  f"({error})") from None
-        return cls(questions, sets, sentences)
+        return cls(questions, sets, sentences, joined=joined)
+
+    def without(self, sets: Iterable[str]) -> KnownQuestions:
+        """The same known questions, less those of `sets` (not embedded)."""
+        left_out = set(sets)
+        kept = [row for row, name in enumerate(self.sets) if name not in left_out]
+        return KnownQuestions([self.questions[r] for r in kept], [self.sets[r] for r in kept],
+                              [self.sentences[r] for r in kept],
+                              joined=[self.joined[r] for r in kept] if self.joined else [])
 
     def save(self, path: Path = KNOWN_QUESTIONS_FILE) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
-        lines = [json.dumps({"question": q, "set": s, "sentences": list(keys)}, ensure_ascii=False)
-                 for q, s, keys in zip(self.questions, self.sets, self.sentences, strict=True)]
+        joined = self.joined or [False] * len(self.questions)
+        lines = [json.dumps({"question": q, "set": s, "sentences": list(keys), **({"joined": True} if j else {})},
+                            ensure_ascii=False)
+                 for q, s, keys, j in zip(self.questions, self.sets, self.sentences, joined, strict=True)]
         path.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
 
     def embed(self, embed: Callable[[list[str]], np.ndarray], cache_dir: Path | None = None,
@@ -143,6 +159,11 @@ class KnownQuestions:
         """The highest similarity to a known question the sources answer (or, with `answered=False`, to one
         they do not); 0 with none."""
         chosen = similarities[self._answered == answered] if len(similarities) else similarities
+        return max(0.0, float(chosen.max())) if len(chosen) else 0.0
+
+    def standalone_best(self, similarities: np.ndarray) -> float:
+        """The highest similarity to a known question that was asked on its own; 0 with none."""
+        chosen = similarities[self._standalone] if len(similarities) else similarities
         return max(0.0, float(chosen.max())) if len(chosen) else 0.0
 
     def pointed_sentences(self, similarities: np.ndarray, minimum: float, limit: int) -> list[str]:

@@ -68,6 +68,7 @@ class QuestionShape:
     part_forms: tuple[frozenset[str], ...]
     excluded: str = ""  # the presupposed X of "besides X"
     earlier: str | None = None  # the visitor's previous question, when this one stands on it (follow_ups.py)
+    subject: str | None = None  # the earlier question, when it joined the scoring text
 
 
 def plain(text: str) -> str:
@@ -111,4 +112,5 @@ def shape_of(question: str, subject: str | None = None) -> QuestionShape:
     forms = question_forms(scoring_text)
     if subject:
         scoring_text = f"{scoring_text} ({subject.strip()})"
-    return QuestionShape(question, scoring_text, forms, parts, tuple(question_forms(p) for p in parts), excluded)
+    return QuestionShape(question, scoring_text, forms, parts, tuple(question_forms(p) for p in parts), excluded,
+                         subject=subject or None)

@@ -271,7 +271,7 @@ class Bot:
     def known_closeness(self, question: str) -> float:
         """Similarity of a question to the nearest known standalone question."""
         known = self.known_questions
-        return float(np.max(known.similarities(self.embed_query(question)))) if len(known) else 0.0
+        return known.standalone_best(known.similarities(self.embed_query(question))) if len(known) else 0.0
 
     @staticmethod
     def _named_sources(index: PassageIndex, text: str) -> tuple[frozenset[str], frozenset[str]]:

@@ -107,6 +107,29 @@ def test_known_questions_point_at_the_sentences_that_answer_them(fake_corpus_set
     assert known.sentences[0] == ("Baclofen was originally designed to treat epileptic seizures.",)
     assert len(known.sentences[1]) == 1 and "research-based therapies and peer support" in known.sentences[1][0]
     assert known.sentences[2] == ()
+    assert known.joined == [False, False, False]
+
+
+def test_follow_ups_are_known_as_the_bot_reads_them(fake_corpus_settings):
+    """With a reader, a follow-up is kept with the text the bot scores for it, marked joined when the earlier
+    question joined it: an out-of-scope follow-up is then a known unanswered question of its own kind."""
+    from helpers import FakeEmbedder
+
+    from bot.fit import follow_up_reader, known_questions
+    from bot.service import Bot
+
+    bot = Bot(fake_corpus_settings, embedder=FakeEmbedder())
+    history = [{"role": "user", "content": "how long did the alpadir trial last"},
+               {"role": "assistant", "content": "17 weeks at the full dose."}]
+    items = [{"question": "how much did it cost them?", "answerable": False, "_set": "a.jsonl", "history": history},
+             {"question": "was baclofen first made for epilepsy?", "answerable": False, "_set": "a.jsonl",
+              "history": history}]
+    reader = follow_up_reader(bot)
+    known = known_questions(bot.index(), items, reader)
+    for item, text, joined in zip(items, known.questions, known.joined, strict=True):
+        shape = bot.question_texts(item["question"], bot.earlier_question(item["question"], history))[0]
+        assert (text, joined) == (shape.scoring_text, shape.subject is not None)
+    assert known.questions[0].endswith("(how long did the alpadir trial last)") and known.joined[0]
 
 
 def test_calibration_messages_are_scored_by_a_model_that_never_saw_their_set():

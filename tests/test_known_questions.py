@@ -57,6 +57,32 @@ def test_pointed_sentences_come_from_the_closest_questions_above_the_minimum():
     assert set(known.pointed_sentences(sims, minimum=-1.0, limit=3)) == {DOSE, CRAVING}
 
 
+def test_a_standalone_question_is_compared_with_standalone_known_questions_only():
+    """A follow-up kept joined with its earlier question says nothing about how complete a question asked on
+    its own is (follow_ups.py reads `standalone_best`), but it still lends its sentences to the scorer."""
+    known = KnownQuestions(["what dose was used in alpha", "what dose did they get (how long was alpha)"],
+                           ["set_a", "set_b"], [(), (DOSE,)], joined=[False, True]).embed(FakeEmbedder().embed)
+    sims = known.similarities(vector("what dose did they get (how long was alpha)"))
+    assert sims[1] == pytest.approx(1.0, abs=1e-5)
+    assert known.standalone_best(sims) == pytest.approx(float(sims[0])) and known.standalone_best(sims) < 0.99
+    assert known.sentence_scores(sims, [DOSE])[0] == pytest.approx(1.0, abs=1e-5)
+    assert known.best(sims, answered=False) == pytest.approx(float(sims[0]))
+
+
+def test_a_bank_without_some_sets_keeps_the_rest_in_order():
+    known = KnownQuestions(["a", "b", "c"], ["s1", "s2", "s1"], [(DOSE,), (), (CRAVING,)], joined=[True, False, False])
+    kept = known.without(["s1"])
+    assert (kept.questions, kept.sets, kept.sentences, kept.joined) == (["b"], ["s2"], [()], [False])
+    assert known.without([]).questions == ["a", "b", "c"]
+
+
+def test_joined_follow_ups_round_trip(tmp_path):
+    path = tmp_path / "known.jsonl"
+    KnownQuestions(["a b", "c d (a b)"], ["s", "s"], [(DOSE,), ()], joined=[False, True]).save(path)
+    assert '"joined"' not in path.read_text().splitlines()[0]
+    assert KnownQuestions.load(path).joined == [False, True]
+
+
 def test_known_questions_round_trip_and_a_bad_line_names_its_file_and_line(tmp_path):
     path = tmp_path / "known.jsonl"
     memory().save(path)
