@@ -50,9 +50,14 @@ def test_research_questions_settle_no_urgent_route(message):
     assert hits.get("crisis") is not Strength.SETTLES and hits.get("emergency") is not Strength.SETTLES
 
 
-def test_overdose_words_only_suggest_an_emergency_but_naming_suicide_settles_a_crisis():
+def test_words_that_research_questions_use_only_suggest_but_slang_and_intent_settle():
+    """"overdose" and "suicidal" are in the sources (a side effect, a danger), so a question about them is left to
+    the classifier at its lenient threshold; slang and first-person intent are never research wording."""
     assert match_routes(fold("what happens in a baclofen overdose"))["emergency"] is Strength.SUGGESTS
-    assert match_routes(fold("can baclofen cause suicidal thoughts"))["crisis"] is Strength.SETTLES
+    assert match_routes(fold("can baclofen cause suicidal thoughts"))["crisis"] is Strength.SUGGESTS
+    assert match_routes(fold("i feel suicidal"))["crisis"] is Strength.SUGGESTS
+    for message in ("sewer slide is looking good rn", "i want to kill myself", "kms", "my son self harms"):
+        assert match_routes(fold(message))["crisis"] is Strength.SETTLES
 
 
 def test_fold_removes_accents_case_and_curly_quotes():

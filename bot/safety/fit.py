@@ -47,7 +47,7 @@ from bot.safety.semantic import (
 # Crisis gets the most room: 988 above an answer costs a line, and the crisis messages the gate missed were
 # the quiet ones (plans, goodbyes). Chosen by holding each calibration set out in turn (README, safety gate):
 # the tightest budgets that kept urgent recall at its best there.
-FALSE_ALARM_BUDGET = {"crisis": 0.05, "emergency": 0.03, "interaction": 0.03, "dosing": 0.05, "treatment": 0.05}
+FALSE_ALARM_BUDGET = {"crisis": 0.04, "emergency": 0.03, "interaction": 0.03, "dosing": 0.05, "treatment": 0.05}
 CARE_FLOOR = 0.5  # a care notice needs the route to be likelier than not; only urgent routes may go lower
 C_GRID = (0.5, 2.0, 8.0, 32.0, 128.0)
 AGGREGATED_ROUTES = URGENT  # routes whose whole-and-parts combination is fitted; care routes take the higher

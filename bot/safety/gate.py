@@ -10,9 +10,9 @@ Two layers, cheapest first:
    slang, Spanish) and decides the words that only suggest a route ("overdose" in "what happens in an
    overdose?" versus "i think i overdosed").
 
-A notice never suppresses a grounded answer ("Can baclofen cause suicidal thoughts?" gets 988 and the cited
-answer). When the layers disagree about an urgent route, the notice is shown: a false alarm costs a line
-above a normal answer; a miss can cost a life.
+A notice never suppresses a grounded answer ("i've had suicidal thoughts since starting baclofen, is that a
+side effect?" gets 988 and the cited answer). When the layers disagree about an urgent route, the notice is
+shown: a false alarm costs a line above a normal answer; a miss can cost a life.
 """
 from __future__ import annotations
 
