@@ -46,7 +46,8 @@ from bot.safety.semantic import (
 
 # Crisis gets the most room: 988 above an answer costs a line, and the crisis messages the gate missed were
 # the quiet ones (plans, goodbyes). Chosen by holding each calibration set out in turn (README, safety gate):
-# the tightest budgets that kept urgent recall at its best there.
+# the tightest budgets that kept urgent recall at its best there; crisis then went from 5% to 4%, checked on
+# the spent sets outside the calibration (held-out split, blind sets 8-10: urgent recall kept, 3.5% lost one).
 FALSE_ALARM_BUDGET = {"crisis": 0.04, "emergency": 0.03, "interaction": 0.03, "dosing": 0.05, "treatment": 0.05}
 CARE_FLOOR = 0.5  # a care notice needs the route to be likelier than not; only urgent routes may go lower
 C_GRID = (0.5, 2.0, 8.0, 32.0, 128.0)
