@@ -158,13 +158,11 @@ class KnownQuestions:
     def best(self, similarities: np.ndarray, answered: bool = True) -> float:
         """The highest similarity to a known question the sources answer (or, with `answered=False`, to one
         they do not); 0 with none."""
-        chosen = similarities[self._answered == answered] if len(similarities) else similarities
-        return max(0.0, float(chosen.max())) if len(chosen) else 0.0
+        return _highest(similarities, self._answered == answered)
 
     def standalone_best(self, similarities: np.ndarray) -> float:
         """The highest similarity to a known question that was asked on its own; 0 with none."""
-        chosen = similarities[self._standalone] if len(similarities) else similarities
-        return max(0.0, float(chosen.max())) if len(chosen) else 0.0
+        return _highest(similarities, self._standalone)
 
     def pointed_sentences(self, similarities: np.ndarray, minimum: float, limit: int) -> list[str]:
         """The sentences answering the `limit` known questions closest to the new one, from `minimum` up."""
@@ -177,6 +175,12 @@ class KnownQuestions:
                 break
             keys += [k for k in self.sentences[row] if k not in keys]
         return keys
+
+
+def _highest(similarities: np.ndarray, rows: np.ndarray) -> float:
+    """The highest of `similarities` where `rows` is true, floored at 0; 0 with none."""
+    chosen = similarities[rows] if len(similarities) else similarities
+    return max(0.0, float(chosen.max())) if len(chosen) else 0.0
 
 
 @dataclass(frozen=True)
