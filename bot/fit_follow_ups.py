@@ -13,7 +13,7 @@
 3. A logistic regression over follow_ups.FEATURES, its regularization picked by 5-fold cross-validation;
    the cross-validated accuracy and confusion are printed.
 
-The blind set still held out (fit.HELD_OUT) is never read.
+The blind sets still held out (fit.HELD_OUT) are never read.
 """
 from __future__ import annotations
 
@@ -31,7 +31,8 @@ from bot.follow_ups import FEATURES, FOLLOW_UP_MODEL_FILE, FollowUpModel, follow
 from bot.known_questions import KNOWN_QUESTIONS_FILE, KnownQuestions
 
 FOLLOW_UP_SETS = (Path("tests/qa/tuning_followups_qa.jsonl"), Path("tests/qa/blind8_qa.jsonl"),
-                  Path("tests/qa/blind9_qa.jsonl"), Path("tests/qa/blind10_qa.jsonl"))
+                  Path("tests/qa/blind9_qa.jsonl"), Path("tests/qa/blind10_qa.jsonl"),
+                  Path("tests/qa/blind11_qa.jsonl"))
 # spent blind sets whose questions are not known questions, so that a question is never close to itself
 SWITCH_SETS = (Path("tests/qa/blind6_qa.jsonl"), Path("tests/qa/blind7_qa.jsonl"))
 FOLDS = 5
@@ -91,8 +92,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--switches", nargs="+", type=Path, default=list(SWITCH_SETS))
     parser.add_argument("--out", type=Path, default=FOLLOW_UP_MODEL_FILE)
     args = parser.parse_args(argv)
-    if any(p.name == HELD_OUT for p in [*args.follow_ups, *args.switches]):
-        parser.error(f"{HELD_OUT} is held out for measuring, never for fitting")
+    if held_out := [p for p in [*args.follow_ups, *args.switches] if p.name in HELD_OUT]:
+        parser.error(f"{held_out[0]} is held out for measuring, never for fitting")
     from bot.service import Bot
 
     bot = Bot(follow_up_model=FollowUpModel.always())

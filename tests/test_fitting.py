@@ -9,8 +9,9 @@ from bot.fit import main as fit_answers
 from bot.safety.fit import NEVER_CALIBRATE, choose_thresholds, load_calibrations
 
 
-def test_the_answer_fit_refuses_the_blind_set_still_held_out(tmp_path):
-    held_out = tmp_path / HELD_OUT
+@pytest.mark.parametrize("name", HELD_OUT)
+def test_the_answer_fit_refuses_the_blind_sets_still_held_out(tmp_path, name):
+    held_out = tmp_path / name
     held_out.write_text('{"question": "is baclofen addictive", "answerable": true}\n', encoding="utf-8")
     with pytest.raises(SystemExit):
         fit_answers([str(held_out), "--out", str(tmp_path / "model.json")])

@@ -33,11 +33,12 @@ def test_rare_words_carry_more_information_than_function_words_in_either_languag
 def test_the_shipped_model_reads_only_the_features_it_names():
     model = FollowUpModel.load()
     assert set(model.weights.weights) <= set(FEATURES)
-    assert HELD_OUT not in " ".join(model.fitted_on)
+    assert not any(name in " ".join(model.fitted_on) for name in HELD_OUT)
 
 
-def test_the_follow_up_fit_refuses_the_blind_set_still_held_out(tmp_path):
-    held_out = tmp_path / HELD_OUT
+@pytest.mark.parametrize("name", HELD_OUT)
+def test_the_follow_up_fit_refuses_the_blind_sets_still_held_out(tmp_path, name):
+    held_out = tmp_path / name
     held_out.write_text('{"question": "and the dose?", "answerable": true}\n', encoding="utf-8")
     with pytest.raises(SystemExit):
         fit_follow_ups(["--follow-ups", str(held_out), "--out", str(tmp_path / "model.json")])
