@@ -168,3 +168,30 @@ def test_a_subset_of_the_calibration_keeps_each_message_with_its_own_parts():
     shown = {"crisis": np.array([True, True]), "emergency": np.array([False, False])}
     # c needs both urgent notices and got one; b needed none and got 988
     assert urgent_recall_and_false_alarms(shown, kept) == (0, 1, 1, 1)
+
+
+def _point(accuracy: float, precision: float, words: float = 60, **selection):
+    from bot.fit import GridPoint
+    from bot.scoring import Selection
+
+    return GridPoint(Selection(**selection), accuracy, words, precision)
+
+
+def test_span_selection_trades_at_most_one_standard_error_of_accuracy_for_citation_precision():
+    from bot.fit import one_standard_error_choice
+
+    best = _point(0.920, 0.94, other_source_min=0.3)
+    # 1,600 answerable questions: one standard error of 0.92 is 0.0068
+    within = _point(0.915, 0.97, other_source_min=0.7)
+    beyond = _point(0.910, 0.99, other_source_min=1.01)
+    assert one_standard_error_choice([best, within, beyond], 1600) is within
+    # with 100 questions the error is 0.027: the most precise of all three is as good as the best
+    assert one_standard_error_choice([best, within, beyond], 100) is beyond
+
+
+def test_among_equally_precise_selections_the_shorter_wins_and_no_points_means_no_choice():
+    from bot.fit import one_standard_error_choice
+
+    long, short = _point(0.92, 0.95, words=75), _point(0.92, 0.95, words=60)
+    assert one_standard_error_choice([long, short], 1600) is short
+    assert one_standard_error_choice([], 1600) is None
