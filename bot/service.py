@@ -44,6 +44,7 @@ log = logging.getLogger("bot")
 
 WARM_UP_QUESTIONS = ("What is baclofen?", "Can baclofen treat migraine headaches?",
                      "How many patients were randomized in the ALPADIR study, and what dose did they take?")
+MAX_CHAINED_QUESTIONS = 3  # a follow-up's earlier question is read back through at most this many questions
 
 if TYPE_CHECKING:
     from bot.generation.writer import AnswerWriter
@@ -262,11 +263,22 @@ class Bot:
 
     def earlier_question(self, question: str, history) -> str | None:
         """The visitor's previous question when this one stands on it ("how many were in it?"), None when it
-        stands alone (follow_ups.py). `history` is normalized."""
+        stands alone (follow_ups.py). `history` is normalized. The previous question is read as the bot read
+        it: "what dose?" after "tell me about the Garbutt trial" is "what dose? (tell me about the Garbutt
+        trial)", so a third question ("how many finished?") still knows which trial it is about."""
         previous = previous_user_messages(history) if history else []
         if not previous or not self.follow_up_model.stands_on_earlier(question, self.known_closeness(question)):
             return None
-        return previous[-1].strip()
+        return self._as_read(previous[-MAX_CHAINED_QUESTIONS:])
+
+    def _as_read(self, questions: list[str]) -> str:
+        """The last of `questions` (oldest first) joined with the one before it when it stood on it, and so on
+        back; a question that names its own source stands alone, as in question_texts()."""
+        last = questions[-1].strip()
+        if len(questions) == 1 or self.names_a_source(self.index(), last) \
+                or not self.follow_up_model.stands_on_earlier(last, self.known_closeness(last)):
+            return last
+        return f"{last} ({self._as_read(questions[:-1])})"
 
     def known_closeness(self, question: str) -> float:
         """Similarity of a question to the nearest known standalone question."""

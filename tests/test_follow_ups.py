@@ -67,3 +67,38 @@ def test_complete_questions_after_another_topic_are_answered_as_if_asked_alone(s
                {"role": "assistant", "content": "180 mg a day."}]
     assert shipped_bot.earlier_question(question, history) is None
     assert shipped_bot.answer(question, history=history).text == shipped_bot.answer(question).text
+
+
+def _conversation(*questions: str) -> list[dict]:
+    return [turn for q in questions for turn in ({"role": "user", "content": q}, {"role": "assistant", "content": "-"})]
+
+
+def test_the_earlier_question_is_read_as_the_bot_read_it_back_through_the_conversation(fake_corpus_settings):
+    from helpers import FakeEmbedder
+
+    from bot.service import MAX_CHAINED_QUESTIONS, Bot
+
+    bot = Bot(fake_corpus_settings, embedder=FakeEmbedder(), follow_up_model=FollowUpModel.always())
+    chained = _conversation("tell me about the Garbutt trial", "what dose?")
+    assert bot.earlier_question("how many finished?", chained) == "what dose? (tell me about the Garbutt trial)"
+    # a question that names its own source starts a new thread: what came before it is not read into it
+    switched = _conversation("tell me about the Garbutt trial", "and what did the ALPADIR trial find?")
+    assert bot.earlier_question("how many were in it?", switched) == "and what did the ALPADIR trial find?"
+    long = _conversation("what is baclofen", "tell me about the Garbutt trial", "what dose?", "for how long?")
+    assert MAX_CHAINED_QUESTIONS == 3
+    assert bot.earlier_question("and then?", long) == "for how long? (what dose? (tell me about the Garbutt trial))"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("first, middle, question, source", [
+    ("what was the haney cocaine study", "how long were they inpatients?", "and which doses did they get",
+     "npp.1300999"),
+    ("tell me about the baclad trial", "who was in it", "how many stayed sober on baclofen", "euroneuro"),
+    ("what did the 2007 lancet study in cirrhosis test", "results?", "did anyone drop out", "S0140-6736"),
+    ("que fue el estudio de assadi", "cuanto duro?", "y que dosis les dieron", "1471-244X"),
+])
+def test_a_third_question_still_knows_which_study_the_conversation_is_about(shipped_bot, first, middle,
+                                                                           question, source):
+    answer = shipped_bot.answer(question, history=_conversation(first, middle), generate=False)
+    assert not answer.refused
+    assert any(source.lower() in c.url.lower() for c in answer.citations), [c.url for c in answer.citations]
