@@ -326,7 +326,7 @@ def one_standard_error_choice(points: list[GridPoint], answerable: int) -> GridP
     """Among the points as accurate as the best one, give or take one standard error of accuracy, the one that
     cites most precisely (then the shortest). The most accurate point of a large grid is partly luck on these
     questions: out of fold, extra spans from other documents won a handful of answers and cost many citations,
-    and on sets outside the fit they won nothing (README, "Citation precision"). The same rule picks a
+    and on sets outside the fit they won nothing (README, Results, "This round"). The same rule picks a
     model's complexity in CART and glmnet's lambda.1se."""
     if not points:
         return None
