@@ -103,6 +103,11 @@ def question_parts(text: str) -> tuple[str, ...]:
     return tuple(pieces[:MAX_PARTS])
 
 
+def joined_with(question: str, subject: str) -> str:
+    """A follow-up as it is read: the question, then in brackets the earlier question it stands on."""
+    return f"{question} ({subject.strip()})"
+
+
 def shape_of(question: str, subject: str | None = None) -> QuestionShape:
     """`subject`: for a follow-up ("how many were in it?"), the earlier question that says what it is about.
     It joins the text that is embedded and matched, so the follow-up is compared with sentences as the
@@ -111,6 +116,6 @@ def shape_of(question: str, subject: str | None = None) -> QuestionShape:
     parts = question_parts(scoring_text)
     forms = question_forms(scoring_text)
     if subject:
-        scoring_text = f"{scoring_text} ({subject.strip()})"
+        scoring_text = joined_with(scoring_text, subject)
     return QuestionShape(question, scoring_text, forms, parts, tuple(question_forms(p) for p in parts), excluded,
                          subject=subject or None)

@@ -29,7 +29,7 @@ from bot.index.embedding import (
 )
 from bot.index.store import IndexStore
 from bot.known_questions import KNOWN_QUESTIONS_FILE, KnownMatch, KnownQuestions
-from bot.question import QuestionShape, shape_of
+from bot.question import QuestionShape, joined_with, shape_of
 from bot.retrieval import PassageIndex, hybrid_search
 from bot.safety import SafetyCheck, SafetyGate, default_gate
 from bot.safety.language import detect_language
@@ -267,18 +267,20 @@ class Bot:
         it: "what dose?" after "tell me about the Garbutt trial" is "what dose? (tell me about the Garbutt
         trial)", so a third question ("how many finished?") still knows which trial it is about."""
         previous = previous_user_messages(history) if history else []
-        if not previous or not self.follow_up_model.stands_on_earlier(question, self.known_closeness(question)):
+        if not previous or not self._stands_on_earlier(question):
             return None
         return self._as_read(previous[-MAX_CHAINED_QUESTIONS:])
+
+    def _stands_on_earlier(self, question: str) -> bool:
+        return self.follow_up_model.stands_on_earlier(question, self.known_closeness(question))
 
     def _as_read(self, questions: list[str]) -> str:
         """The last of `questions` (oldest first) joined with the one before it when it stood on it, and so on
         back; a question that names its own source stands alone, as in question_texts()."""
         last = questions[-1].strip()
-        if len(questions) == 1 or self.names_a_source(self.index(), last) \
-                or not self.follow_up_model.stands_on_earlier(last, self.known_closeness(last)):
+        if len(questions) == 1 or self.names_a_source(self.index(), last) or not self._stands_on_earlier(last):
             return last
-        return f"{last} ({self._as_read(questions[:-1])})"
+        return joined_with(last, self._as_read(questions[:-1]))
 
     def known_closeness(self, question: str) -> float:
         """Similarity of a question to the nearest known standalone question."""
