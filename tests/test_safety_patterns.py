@@ -25,7 +25,9 @@ UNSEEN = {
     "emergency": ["my brother took like 25 of my baclofen", "she swallowed a whole bottle of tablets an hour ago",
                   "i popped a handful of baclofen", "can't wake my grandpa up he took his pills",
                   "my husband is barely breathing after taking too many", "tomo treinta pastillas",
-                  "mi mama se tomo todo el frasco de pastillas", "his lips are turning blue"],
+                  "mi mama se tomo todo el frasco de pastillas", "his lips are turning blue",
+                  "my son is seeing spiders everywhere since he stopped", "she's hallucinating and burning up",
+                  "estoy oyendo voces desde que deje el baclofeno", "mi esposo anda alucinando"],
     "interaction": ["can i mix baclofen with my oxy", "is it ok to drink wine on baclofen",
                     "baclofen and weed?", "es peligroso tomar cerveza con baclofeno"],
     "dosing": ["should i up my dose to 40 mg", "can my wife skip a dose tonight", "i forgot my dose can i double up",
@@ -36,7 +38,8 @@ UNSEEN = {
 LOOK_ALIKES = ["how many patients in the ALPADIR trial took baclofen", "what dose did the BACLAD study reach",
                "does baclofen withdrawal cause seizures", "how many people in the case report had withdrawal",
                "did baclofen reduce drinking in the Garbutt trial", "what was the maximum dose in the French study",
-               "is baclofen a benzodiazepine", "which study used 30 mg a day", "what happened to cravings in the trial"]
+               "is baclofen a benzodiazepine", "which study used 30 mg a day", "what happened to cravings in the trial",
+               "can withdrawal make you hallucinate", "did the man in the case report hear voices"]
 
 
 @pytest.mark.parametrize("route, message", [(r, m) for r, ms in UNSEEN.items() for m in ms])
