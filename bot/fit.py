@@ -46,7 +46,7 @@ from bot.known_questions import KNOWN_QUESTIONS_FILE, KnownQuestions, sentence_k
 from bot.safety.language import detect_language
 from bot.scoring import ANSWER_MODEL_FILE, AnswerModel, LogisticModel, Selection
 
-# The spent blind sets (1 to 5, 8 to 11 with their follow-ups, and the small-talk one) are fitting data now. The
+# The spent blind sets (1 to 5, 8 to 14 with their follow-ups, and the small-talk one) are fitting data now. The
 # Spanish questions come last: the English questions keep their fold groups, and so the English model, whatever
 # is added for the other languages.
 DEFAULT_SETS = (Path("tests/qa/tuning_qa.jsonl"), Path("tests/qa/tuning_more_qa.jsonl"),
@@ -56,7 +56,8 @@ DEFAULT_SETS = (Path("tests/qa/tuning_qa.jsonl"), Path("tests/qa/tuning_more_qa.
                 Path("tests/qa/tuning_smalltalk_qa.jsonl"), Path("tests/qa/blind_smalltalk_qa.jsonl"),
                 Path("tests/qa/blind8_qa.jsonl"), Path("tests/qa/blind9_qa.jsonl"), Path("tests/qa/blind10_qa.jsonl"),
                 Path("tests/qa/blind11_qa.jsonl"), Path("tests/qa/tuning_e_qa.jsonl"),
-                Path("tests/qa/tuning_f_qa.jsonl"),
+                Path("tests/qa/tuning_f_qa.jsonl"), Path("tests/qa/blind12_qa.jsonl"),
+                Path("tests/qa/blind13_qa.jsonl"), Path("tests/qa/blind14_qa.jsonl"),
                 Path("tests/qa/tuning_es_qa.jsonl"))
 # Questions of these sets also become known questions (known_questions.py): the fourth tuning set adds other
 # writers' phrasings without changing what the scorer is fitted on.
