@@ -21,7 +21,9 @@ def test_each_pattern_matches_its_examples_and_not_its_counterexamples(pattern):
 UNSEEN = {
     "crisis": ["honestly thinking about kms tonight", "my girlfriend keeps saying she wants to end her life",
                "i just wanna die at this point", "im so done, gonna end it", "no le encuentro sentido, quiero matarme",
-               "she has been cutting herself again", "i dont want to be alive anymore"],
+               "she has been cutting herself again", "i dont want to be alive anymore",
+               "my dad sent everyone a goodbye message last night", "mi hermano se despidio de todos por whatsapp",
+               "my son gave away his dog and all his things this week"],
     "emergency": ["my brother took like 25 of my baclofen", "she swallowed a whole bottle of tablets an hour ago",
                   "i popped a handful of baclofen", "can't wake my grandpa up he took his pills",
                   "my husband is barely breathing after taking too many", "tomo treinta pastillas",
