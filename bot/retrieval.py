@@ -21,7 +21,7 @@ from bot.index.store import IndexStore, IndexVersion
 from bot.known_questions import sentence_key
 from bot.lexical import BM25Index, SpellingCorrector
 from bot.schema import Passage, Source
-from bot.text import terms
+from bot.text import name_terms, terms
 
 NAMED_EXTRA_PASSAGES = 6
 SOURCE_FIELDS = ("title", "url", "kind", "authors", "journal", "year", "doi")
@@ -253,8 +253,9 @@ def source_label(source: Source) -> str:
 
 def name_like_terms(source: Source, headings=()) -> set[str]:
     """Terms that read as names: authors, journal, publisher, year, and the capitalized words or acronyms
-    of the title and headings (not their first word, and not in a title written in Title Case)."""
-    found = set(terms(f"{source.authors} {source.journal} {source.year or ''}"))
+    of the title and headings (not their first word, and not in a title written in Title Case); never an
+    everyday word ("de" of de Beaurepaire, "national" of the National Library of Medicine)."""
+    found = set(name_terms(f"{source.authors} {source.journal} {source.year or ''}"))
     for text in (source.title, *headings):
         for part in re.split(r"[:>]", text):
             words = re.findall(r"[A-Za-z][A-Za-z-]*", part)
@@ -263,7 +264,7 @@ def name_like_terms(source: Source, headings=()) -> set[str]:
                 words = [w for w in words if w.isupper()]  # Title Case: only acronyms stand out
             for word in words[1:] if words and not words[0].isupper() else words:
                 if word.isupper() and len(word) >= 3 or word[0].isupper():
-                    found.update(terms(word))
+                    found.update(name_terms(word))
     return found
 
 

@@ -41,6 +41,21 @@ def tokenize(text: str) -> list[str]:
     return tokens
 
 
+EVERYDAY_ZIPF = 4.5  # seen about once in 30,000 words or more often
+
+
+@lru_cache(maxsize=50_000)
+def everyday_word(word: str) -> bool:
+    """True for a word common in everyday English or Spanish ("de", "national", "medicine", "smith"): it
+    cannot name one source on its own, however rare it is in the corpus, since visitors write it about
+    anything ("síntomas de abstinencia" is not about de Beaurepaire). Numbers (years) are never everyday."""
+    if word[0].isdigit():
+        return False
+    from wordfreq import zipf_frequency
+
+    return max(zipf_frequency(word, "en"), zipf_frequency(word, "es")) >= EVERYDAY_ZIPF
+
+
 @lru_cache(maxsize=200_000)
 def stem(word: str) -> str:
     return word if word[0].isdigit() else _stemmer.stemWord(IRREGULAR.get(word, word))
@@ -49,6 +64,13 @@ def stem(word: str) -> str:
 def terms(text: str) -> list[str]:
     """Stems of the non-stopword tokens, in order (duplicates kept, for BM25 term frequency)."""
     return [stem(t) for t in tokenize(text) if t not in STOPWORDS and (len(t) > 1 or t.isdigit())]
+
+
+def name_terms(text: str) -> list[str]:
+    """Terms of a source's name (authors, journal, title words) that can single it out: `terms` without
+    everyday words."""
+    return [stem(t) for t in tokenize(text)
+            if t not in STOPWORDS and (len(t) > 1 or t.isdigit()) and not everyday_word(t)]
 
 
 def key_terms(question: str) -> dict[str, str]:

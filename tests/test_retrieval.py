@@ -138,3 +138,26 @@ def test_chroma_server_mode_gives_the_same_answers_as_embedded(settings, chroma_
         a, b = local.answer(question), remote.answer(question)
         assert a.text == b.text and [c.url for c in a.citations] == [c.url for c in b.citations]
         assert [p.id for p in local.retrieve(question)] == [p.id for p in remote.retrieve(question)]
+
+
+@pytest.mark.parametrize("text", [
+    "¿qué síntomas de abstinencia tuvo el hombre del caso?",  # "de" is Spanish for "of", not de Beaurepaire
+    "¿cuál es el rango de dosis eficaz?",
+    "porcentaje que bebía con bajo riesgo al cabo de un año",
+    "what kind of medicine is baclofen",  # everyday English words of a publisher's or a journal's name
+    "is it approved by a national health agency",
+    "were any european patients in a trial",
+])
+def test_an_everyday_word_in_a_name_singles_out_no_source(corpus_bot, text):
+    assert not corpus_bot.names_a_source(corpus_bot.index(), text)
+
+
+@pytest.mark.parametrize("text, doc_id", [
+    ("what did de Beaurepaire find", "de-beaurepaire-2012-high-dose"),
+    ("¿qué encontró el estudio de Beaurepaire?", "de-beaurepaire-2012-high-dose"),
+    ("the garbutt trial", "garbutt-2010-us-trial"),
+    ("¿y el ensayo ALPADIR?", "alpadir-2017"),
+    ("what was in the medlineplus page", "medlineplus-baclofen"),
+])
+def test_rare_words_of_a_name_still_single_out_their_source(corpus_bot, text, doc_id):
+    assert corpus_bot._named_sources(corpus_bot.index(), text)[0] == {doc_id}
