@@ -38,7 +38,7 @@ from bot.safety.patterns import speaks_of_combining
 from bot.schema import Answer, Passage, Route
 from bot.scoring import ANSWER_MODEL_FILE, AnswerModel
 from bot.settings import Settings
-from bot.text import source_descriptors, stem, terms
+from bot.text import source_descriptors, stem, terms, tokenize
 
 log = logging.getLogger("bot")
 
@@ -269,7 +269,25 @@ class Bot:
         previous = previous_user_messages(history) if history else []
         if not previous or not self._stands_on_earlier(question):
             return None
-        return self._as_read(previous[-MAX_CHAINED_QUESTIONS:])
+        return self._with_sources_last_named(self._as_read(previous[-MAX_CHAINED_QUESTIONS:]), history)
+
+    def _with_sources_last_named(self, earlier: str, history) -> str:
+        """The earlier question, and when it names no source, the names the bot's last answer gave: "what was
+        the first study on craving?" answered "A 2000 pilot study by Addolorato..." makes "how many finished
+        it?" about Addolorato 2000. The latest of the last three replies that names a source counts, and
+        only its words that name one are added (names_in_text)."""
+        index = self.index()
+        if self.names_a_source(index, earlier):
+            return earlier
+        replies = [t["content"] for t in history if t["role"] == "assistant"][-MAX_CHAINED_QUESTIONS:]
+        names = next((found for reply in reversed(replies) if (found := self.names_in_text(index, reply))), [])
+        return joined_with(earlier, " ".join(names)) if names else earlier
+
+    def names_in_text(self, index: PassageIndex, text: str) -> list[str]:
+        """The words of `text` that name a source ("addolorato", "2000"), lowercased, first use of each."""
+        naming = self._named_sources(index, text)[1]
+        correct = index.spelling.correct
+        return list(dict.fromkeys(t for t in tokenize(text) if correct(stem(t)) in naming))
 
     def _stands_on_earlier(self, question: str) -> bool:
         return self.follow_up_model.stands_on_earlier(question, self.known_closeness(question))

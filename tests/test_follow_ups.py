@@ -89,6 +89,44 @@ def test_the_earlier_question_is_read_as_the_bot_read_it_back_through_the_conver
     assert bot.earlier_question("and then?", long) == "for how long? (what dose? (tell me about the Garbutt trial))"
 
 
+def _exchange(question: str, reply: str) -> list[dict]:
+    return [{"role": "user", "content": question}, {"role": "assistant", "content": reply}]
+
+
+@pytest.mark.parametrize("question, reply, named", [
+    ("what was the first study on baclofen for craving?",
+     "A 2000 pilot study by Addolorato and colleagues tested whether baclofen reduces craving.", "2000 addolorato"),
+    ("is there research on opioids?", "Yes. Assadi, Radgoodarzi and Ahmadi-Abhari ran a randomized trial.",
+     "assadi radgoodarzi ahmadi abhari ahmadiabhari"),
+    ("¿Hay estudios con cocaína?", "Sí, Haney, Hart y Foltin (2006) hicieron un estudio de laboratorio.",
+     "haney hart foltin 2006"),
+    ("were any trials negative?", "In ALPADIR, abstinence was 11.9% on baclofen and 10.5% on placebo.", "alpadir"),
+])
+def test_a_follow_up_is_about_the_source_the_last_reply_named(fake_corpus_settings, question, reply, named):
+    from helpers import FakeEmbedder
+
+    from bot.service import Bot
+
+    bot = Bot(fake_corpus_settings, embedder=FakeEmbedder(), follow_up_model=FollowUpModel.always())
+    assert bot.earlier_question("how many took part?", _exchange(question, reply)) == f"{question} ({named})"
+    # an earlier reply that named a source still counts when the last one named none
+    longer = _exchange(question, reply) + _exchange("and the dose?", "60 mg a day.")
+    assert bot.earlier_question("for how long?", longer) == f"and the dose? ({question}) ({named})"
+
+
+def test_the_visitors_own_naming_of_a_source_wins_over_the_reply(fake_corpus_settings):
+    from helpers import FakeEmbedder
+
+    from bot.service import Bot
+
+    bot = Bot(fake_corpus_settings, embedder=FakeEmbedder(), follow_up_model=FollowUpModel.always())
+    named = _exchange("tell me about the Garbutt trial", "The ALPADIR and Garbutt trials found no benefit.")
+    assert bot.earlier_question("what dose?", named) == "tell me about the Garbutt trial"
+    plain = _exchange("is baclofen addictive?", "There is minimal data; a case study suggests it may be possible.")
+    assert bot.earlier_question("how so?", plain) == "is baclofen addictive?"
+    assert bot.earlier_question("how so?", [{"role": "user", "content": "is it addictive?"}]) == "is it addictive?"
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("first, middle, question, source", [
     ("what was the haney cocaine study", "how long were they inpatients?", "and which doses did they get",
