@@ -58,7 +58,8 @@ DEFAULT_SETS = (Path("tests/qa/tuning_qa.jsonl"), Path("tests/qa/tuning_more_qa.
                 Path("tests/qa/blind11_qa.jsonl"), Path("tests/qa/tuning_e_qa.jsonl"),
                 Path("tests/qa/tuning_f_qa.jsonl"), Path("tests/qa/blind12_qa.jsonl"),
                 Path("tests/qa/blind13_qa.jsonl"), Path("tests/qa/blind14_qa.jsonl"),
-                Path("tests/qa/tuning_es_qa.jsonl"))
+                Path("tests/qa/tuning_es_qa.jsonl"), Path("tests/qa/blind15_qa.jsonl"),
+                Path("tests/qa/blind16_qa.jsonl"))
 # Questions of these sets also become known questions (known_questions.py): the fourth tuning set adds other
 # writers' phrasings without changing what the scorer is fitted on.
 KNOWN_SETS = DEFAULT_SETS + (Path("tests/qa/tuning_d_qa.jsonl"),)
