@@ -358,6 +358,17 @@ class Bot:
                                   masked_vector, known=KnownMatch(known, whole_similarities, known_exclude))
         return evidence, passages
 
+    def prefetch(self, question) -> None:
+        """Embed a question's multilingual vector ahead of `answer` (which takes it): a server calls this
+        before the answer waits for a worker, so that questions asked at the same moment share model calls
+        (bot/index/batching.py). Does nothing for a question `answer` would reject."""
+        try:
+            text = clean_question(question, self.settings.max_question_chars)
+        except InvalidQuestionError:
+            return
+        if self.gate.reads_multilingual_vectors:
+            multilingual_embedder().prefetch(text)
+
     def answer(self, question, history=None, generate: bool = True) -> Answer:
         """A grounded, cited Answer (or a refusal, or safety notices first) for one question. With a model
         configured (BOT_LLM_*) and `generate`, its verified rewrite of the quotes, or the quotes if it fails."""

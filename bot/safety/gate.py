@@ -72,6 +72,11 @@ class SafetyGate:
                     self._classifier = SemanticClassifier.load(CLASSIFIER_FILE)
         return self._classifier
 
+    @property
+    def reads_multilingual_vectors(self) -> bool:
+        """True when messages are encoded with the bundled models (multilingual-e5 among them)."""
+        return self._encode is None
+
     def encode(self, text: str, minilm_vector: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         """(classifier features, multilingual vector) of a message."""
         if self._encode is not None:

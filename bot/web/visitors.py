@@ -94,6 +94,9 @@ class Visitors:
             return
         try:
             with anyio.fail_after(self.settings.answer_timeout_seconds):
+                # the multilingual vector first, outside the worker pool: questions that arrive together are
+                # embedded in shared batches while earlier answers hold the workers
+                await anyio.to_thread.run_sync(self.safe_prefetch, question, abandon_on_cancel=True)
                 answer = await anyio.to_thread.run_sync(self.safe_answer, question, history,
                                                         limiter=self.workers, abandon_on_cancel=True)
         except TimeoutError:
@@ -126,6 +129,13 @@ class Visitors:
         self.feedback.record(answered.get("question", ""), answered["id"], answered.get("route", ""),
                              answered.get("mode", "extractive"), liked, quotes=answered.get("quotes", ()))
         return True
+
+    def safe_prefetch(self, question) -> None:
+        """bot.prefetch; a failure only means the answer embeds the question itself (it reports the error)."""
+        try:
+            self.bot.prefetch(question)
+        except Exception:
+            log.debug("prefetch failed", exc_info=True)
 
     def safe_answer(self, question, history=None) -> Answer:
         """bot.answer, with operational failures turned into a message instead of an error page: a missing
