@@ -73,12 +73,18 @@ def _conversation(*questions: str) -> list[dict]:
     return [turn for q in questions for turn in ({"role": "user", "content": q}, {"role": "assistant", "content": "-"})]
 
 
-def test_the_earlier_question_is_read_as_the_bot_read_it_back_through_the_conversation(fake_corpus_settings):
+def _bot_reading_every_question_as_a_follow_up(settings):
     from helpers import FakeEmbedder
 
-    from bot.service import MAX_CHAINED_QUESTIONS, Bot
+    from bot.service import Bot
 
-    bot = Bot(fake_corpus_settings, embedder=FakeEmbedder(), follow_up_model=FollowUpModel.always())
+    return Bot(settings, embedder=FakeEmbedder(), follow_up_model=FollowUpModel.always())
+
+
+def test_the_earlier_question_is_read_as_the_bot_read_it_back_through_the_conversation(fake_corpus_settings):
+    from bot.service import MAX_CHAINED_QUESTIONS
+
+    bot = _bot_reading_every_question_as_a_follow_up(fake_corpus_settings)
     chained = _conversation("tell me about the Garbutt trial", "what dose?")
     assert bot.earlier_question("how many finished?", chained) == "what dose? (tell me about the Garbutt trial)"
     # a question that names its own source starts a new thread: what came before it is not read into it
@@ -103,11 +109,7 @@ def _exchange(question: str, reply: str) -> list[dict]:
     ("were any trials negative?", "In ALPADIR, abstinence was 11.9% on baclofen and 10.5% on placebo.", "alpadir"),
 ])
 def test_a_follow_up_is_about_the_source_the_last_reply_named(fake_corpus_settings, question, reply, named):
-    from helpers import FakeEmbedder
-
-    from bot.service import Bot
-
-    bot = Bot(fake_corpus_settings, embedder=FakeEmbedder(), follow_up_model=FollowUpModel.always())
+    bot = _bot_reading_every_question_as_a_follow_up(fake_corpus_settings)
     assert bot.earlier_question("how many took part?", _exchange(question, reply)) == f"{question} ({named})"
     # an earlier reply that named a source still counts when the last one named none
     longer = _exchange(question, reply) + _exchange("and the dose?", "60 mg a day.")
@@ -115,11 +117,7 @@ def test_a_follow_up_is_about_the_source_the_last_reply_named(fake_corpus_settin
 
 
 def test_the_visitors_own_naming_of_a_source_wins_over_the_reply(fake_corpus_settings):
-    from helpers import FakeEmbedder
-
-    from bot.service import Bot
-
-    bot = Bot(fake_corpus_settings, embedder=FakeEmbedder(), follow_up_model=FollowUpModel.always())
+    bot = _bot_reading_every_question_as_a_follow_up(fake_corpus_settings)
     named = _exchange("tell me about the Garbutt trial", "The ALPADIR and Garbutt trials found no benefit.")
     assert bot.earlier_question("what dose?", named) == "tell me about the Garbutt trial"
     plain = _exchange("is baclofen addictive?", "There is minimal data; a case study suggests it may be possible.")
