@@ -8,7 +8,9 @@ more than a missing "kind"), how much of the question's meaning those words carr
 whether they bring the question closer to the best sentences or push it away (`unknown_support`: "sleepy"
 moves it towards "drowsiness", "autism" away from everything), and how close the question is to questions other
 readers asked, overall and among those the best sentence answers (`known_best`, `known_anchor`), against how
-close it is to questions the sources did not answer (`known_unanswered`, `known_contrast`). A logistic model
+close it is to questions the sources did not answer (`known_unanswered`, `known_contrast`), and whether it
+asks for a quantity ("how many", "how much", "how long") that no chosen sentence holds (`quantity_unmet`).
+A logistic model
 fitted on answerable and out-of-scope questions turns them into a probability; its threshold is picked on
 held-out predictions (`python -m bot.fit`).
 """
@@ -22,7 +24,7 @@ ANSWERABILITY_FEATURES = (
     "bias", "best", "best_logit", "weakest_part", "dense_best", "e5_best", "e5_margin", "coverage", "coverage_context",
     "unknown_share", "unknown_rarity", "unknown_count", "unknown_support", "unknown_support_x_share",
     "unknown_centrality", "unknown_recovery", "unknown_centrality_x_support", "known_terms", "named_match",
-    "named_miss", "parts", "known_best", "known_anchor", "known_unanswered", "known_contrast",
+    "named_miss", "parts", "known_best", "known_anchor", "known_unanswered", "known_contrast", "quantity_unmet",
 )
 
 # The direction each signal can only push, whatever the tuning set says: a better-scoring sentence or more
@@ -33,7 +35,7 @@ DIRECTION = {
     "best": 1, "best_logit": 1, "weakest_part": 1, "dense_best": 1, "e5_best": 1, "e5_margin": 1,
     "coverage": 1, "coverage_context": 1, "named_match": 1,
     "known_anchor": 1, "known_unanswered": -1, "known_contrast": 1,
-    "unknown_share": -1, "unknown_centrality": -1, "named_miss": -1,
+    "unknown_share": -1, "unknown_centrality": -1, "named_miss": -1, "quantity_unmet": -1,
 }
 
 
@@ -47,7 +49,8 @@ def answerability_features(*, best: float, weakest_part: float, dense_best: floa
                            unknown_rarity: float, unknown_count: int, unknown_support: float,
                            unknown_centrality: float, known_terms: int, named: bool,
                            named_match: bool, parts: int, known_best: float = 0.0,
-                           known_anchor: float = 0.0, known_unanswered: float = 0.0) -> np.ndarray:
+                           known_anchor: float = 0.0, known_unanswered: float = 0.0,
+                           quantity_unmet: bool = False) -> np.ndarray:
     values = {
         "bias": 1.0, "best": best, "best_logit": _logit(best), "weakest_part": weakest_part,
         "dense_best": dense_best, "e5_best": e5_best, "e5_margin": e5_margin, "coverage": coverage,
@@ -60,6 +63,6 @@ def answerability_features(*, best: float, weakest_part: float, dense_best: floa
         "known_terms": math.log1p(known_terms), "named_match": float(named and named_match),
         "named_miss": float(named and not named_match), "parts": float(parts),
         "known_best": known_best, "known_anchor": known_anchor, "known_unanswered": known_unanswered,
-        "known_contrast": known_anchor - known_unanswered,
+        "known_contrast": known_anchor - known_unanswered, "quantity_unmet": float(quantity_unmet),
     }
     return np.array([values[name] for name in ANSWERABILITY_FEATURES], dtype=np.float32)

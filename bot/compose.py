@@ -21,7 +21,7 @@ import numpy as np
 
 from bot.answerability import ANSWERABILITY_FEATURES, answerability_features
 from bot.evidence import Evidence
-from bot.features import FEATURE_NAMES, Candidates, QuestionSignals, sentence_features
+from bot.features import FEATURE_NAMES, Candidates, QuestionSignals, quantity_unmet, sentence_features
 from bot.schema import AnswerSentence, Citation
 from bot.scoring import AnswerModel, Selection
 from bot.spans import Span, span_around
@@ -144,7 +144,8 @@ def answerability_row(evidence: Evidence, scores: Scores, spans: list[Span]) -> 
         named=bool(whole.named),
         named_match=named_match, parts=1 + len(evidence.parts), known_best=evidence.known_best,
         known_anchor=float(whole.known[best_row]) if whole.known is not None and best_row >= 0 else 0.0,
-        known_unanswered=evidence.known_unanswered)
+        known_unanswered=evidence.known_unanswered,
+        quantity_unmet=quantity_unmet(whole.forms, [candidates.text(r) for r in rows]))
 
 
 def compose_answer(evidence: Evidence, model: AnswerModel) -> Composition | None:

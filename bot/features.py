@@ -93,6 +93,19 @@ def _coverage(weights: dict[str, float], present: frozenset[str]) -> float:
     return sum(w for t, w in weights.items() if t in present) / total if total else 0.0
 
 
+# What a sentence must hold to answer a question that asks for a quantity, by question form: "how many" is
+# answered by a number or a share, "how much" also by a dose, "how long" by a duration or a number.
+QUANTITY_SHAPES = {"how_many": ("number", "percent"), "how_much": ("number", "dose", "percent"),
+                   "how_long": ("duration", "number")}
+
+
+def quantity_unmet(forms: frozenset[str], texts: list[str]) -> bool:
+    """True when the question asks for a quantity and none of `texts` holds one of its kind: "how old were
+    the volunteers?" answered with sentences that hold no number is answered with something else."""
+    wanted = {SHAPE_NAMES.index(shape) for form in forms for shape in QUANTITY_SHAPES.get(form, ())}
+    return bool(wanted) and not any(_shapes(text)[i] for text in texts for i in wanted)
+
+
 @lru_cache(maxsize=8192)
 def _shapes(text: str) -> np.ndarray:
     """What a sentence holds (SHAPES), read-only. Candidates are corpus sentences, so the same few hundred
