@@ -61,16 +61,20 @@ def stem(word: str) -> str:
     return word if word[0].isdigit() else _stemmer.stemWord(IRREGULAR.get(word, word))
 
 
+def is_term(token: str) -> bool:
+    """A token that counts as a term: not a stopword, and longer than one letter (a digit counts)."""
+    return token not in STOPWORDS and (len(token) > 1 or token.isdigit())
+
+
 def terms(text: str) -> list[str]:
     """Stems of the non-stopword tokens, in order (duplicates kept, for BM25 term frequency)."""
-    return [stem(t) for t in tokenize(text) if t not in STOPWORDS and (len(t) > 1 or t.isdigit())]
+    return [stem(t) for t in tokenize(text) if is_term(t)]
 
 
 def name_terms(text: str) -> list[str]:
     """Terms of a source's name (authors, journal, title words) that can single it out: `terms` without
     everyday words."""
-    return [stem(t) for t in tokenize(text)
-            if t not in STOPWORDS and (len(t) > 1 or t.isdigit()) and not everyday_word(t)]
+    return [stem(t) for t in tokenize(text) if is_term(t) and not everyday_word(t)]
 
 
 def key_terms(question: str) -> dict[str, str]:
@@ -78,9 +82,8 @@ def key_terms(question: str) -> dict[str, str]:
     weighs is decided by corpus idf and general-English rarity (`term_weight`), not by a list."""
     found: dict[str, str] = {}
     for token in tokenize(question):
-        if token in STOPWORDS or (len(token) < 2 and not token.isdigit()):
-            continue
-        found.setdefault(stem(token), token)
+        if is_term(token):
+            found.setdefault(stem(token), token)
     return found
 
 

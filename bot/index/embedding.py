@@ -259,8 +259,7 @@ class MultilingualEmbedder:
                 return vector
             vector = self._prefetched.pop(text, None)
         if vector is None:
-            vector = self._batched_query(text)
-            vector.setflags(write=False)
+            vector = self._embed_now(text)
         if self.cache_size > 0:
             with self._cache_lock:
                 self._queries[text] = vector
@@ -275,12 +274,17 @@ class MultilingualEmbedder:
         with self._cache_lock:
             if text in self._queries or text in self._prefetched:
                 return
-        vector = self._batched_query(text)
-        vector.setflags(write=False)
+        vector = self._embed_now(text)
         with self._cache_lock:
             self._prefetched[text] = vector
             while len(self._prefetched) > PREFETCH_LIMIT:
                 self._prefetched.popitem(last=False)
+
+    def _embed_now(self, text: str) -> np.ndarray:
+        """One question's vector, read-only, embedded with any others asked at the same moment."""
+        vector = self._batched_query(text)
+        vector.setflags(write=False)
+        return vector
 
     def _query_rows(self, texts: list[str]) -> list[np.ndarray]:
         return [np.array(row) for row in self._model.query(texts)]
