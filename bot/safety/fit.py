@@ -59,9 +59,9 @@ DEFAULT_CALIBRATION = ("tests/qa/safety_qa.jsonl:dev", "tests/qa/safety_blind_qa
                        "tests/qa/safety_blind5_qa.jsonl:blind5", "tests/qa/blind_smalltalk_qa.jsonl:smalltalk",
                        "tests/qa/safety_blind6_qa.jsonl:blind6", "tests/qa/safety_blind7_qa.jsonl:blind7")
 # Splits kept for measuring, never calibrated on: the held-out split and the newest blind sets (11-18 are
-# spent, and with 8-10 they check each change from outside the calibration; 19 is unread).
+# spent, and with 8-10 they check each change from outside the calibration; 19 and 20 are unread).
 NEVER_CALIBRATE = {"heldout", "blind11", "blind12", "blind13", "blind14", "blind15", "blind16", "blind17", "blind18",
-                   "blind19"}
+                   "blind19", "blind20"}
 
 
 def choose_c(vectors: np.ndarray, labels: np.ndarray) -> float:
