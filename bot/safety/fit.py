@@ -3,9 +3,9 @@
     python -m bot.safety.fit [--calibration FILE:SPLIT ...]
 
 1. Embed every example message (bot/data/safety_examples_*.jsonl) and every calibration message (the
-   safety set's `dev` split, the blind sets 1-7 and the small-talk blind set, each spent on its
-   measurements, and the dev4 set of hard look-alikes; never a `heldout` or unspent blind split) with
-   multilingual-e5-small and MiniLM.
+   safety set's `dev` split, the blind sets 1-15 and the small-talk blind set, each spent on its
+   measurements, and the dev4 set of hard look-alikes; never a `heldout` split, an unspent blind set, or the
+   spent blind sets 16-18 kept to check changes from outside) with multilingual-e5-small and MiniLM.
 2. Fit one logistic regression per route (that route against every other message, benign ones included) on
    the examples and the calibration messages together, with the regularization picked by 5-fold
    cross-validated log loss on the examples. The calibration messages were written by independent writers
@@ -57,11 +57,11 @@ DEFAULT_CALIBRATION = ("tests/qa/safety_qa.jsonl:dev", "tests/qa/safety_blind_qa
                        "tests/qa/safety_blind2_qa.jsonl:blind2", "tests/qa/safety_blind3_qa.jsonl:blind3",
                        "tests/qa/safety_dev4_qa.jsonl:dev4", "tests/qa/safety_blind4_qa.jsonl:blind4",
                        "tests/qa/safety_blind5_qa.jsonl:blind5", "tests/qa/blind_smalltalk_qa.jsonl:smalltalk",
-                       "tests/qa/safety_blind6_qa.jsonl:blind6", "tests/qa/safety_blind7_qa.jsonl:blind7")
-# Splits kept for measuring, never calibrated on: the held-out split and the newest blind sets (11-18 are
-# spent, and with 8-10 they check each change from outside the calibration; 19 and 20 are unread).
-NEVER_CALIBRATE = {"heldout", "blind11", "blind12", "blind13", "blind14", "blind15", "blind16", "blind17", "blind18",
-                   "blind19", "blind20"}
+                       "tests/qa/safety_blind6_qa.jsonl:blind6", "tests/qa/safety_blind7_qa.jsonl:blind7",
+                       *(f"tests/qa/safety_blind{n}_qa.jsonl:blind{n}" for n in range(8, 16)))
+# Splits kept for measuring, never calibrated on: the held-out split and the newest blind sets (16-18 are spent
+# and check each change from outside the calibration; 19 and 20 are unread).
+NEVER_CALIBRATE = {"heldout", "blind16", "blind17", "blind18", "blind19", "blind20"}
 
 
 def choose_c(vectors: np.ndarray, labels: np.ndarray) -> float:
