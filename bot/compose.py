@@ -29,6 +29,7 @@ from bot.spans import Span, span_around
 SUPPORT_ROWS = 3  # the best sentences the unknown-word support is measured against
 DUPLICATE_COSINE = 0.92
 DUPLICATE_OVERLAP = 0.7
+STUDY = "study"  # the source kind of primary research (corpus front matter)
 
 
 @dataclass
@@ -57,7 +58,7 @@ def choose_spans(scores: Scores, candidates: Candidates, selection: Selection) -
     """The spans of the answer, best first, and the candidate rows that anchor them."""
     if not len(candidates):
         return [], set()
-    order = [int(i) for i in np.argsort(-scores.whole, kind="stable")]
+    order = np.argsort(-scores.whole, kind="stable").tolist()
     best = order[0]
     chosen: list[tuple[Span, int]] = [(_span(candidates, best), best)]
 
@@ -68,6 +69,9 @@ def choose_spans(scores: Scores, candidates: Candidates, selection: Selection) -
         row = int(np.argmax(part))
         if part[row] >= selection.part_min and room():
             _add(chosen, candidates, row)
+    study = _study_behind(scores.whole, candidates, best, selection.study_ratio)
+    if study is not None and room():
+        _add(chosen, candidates, study)
     home = candidates.passages[candidates.rows[best][0]].source.doc_id
     for row in order[1:]:
         p = scores.whole[row]
@@ -78,9 +82,25 @@ def choose_spans(scores: Scores, candidates: Candidates, selection: Selection) -
     return [span for span, _ in chosen], {row for _, row in chosen}
 
 
+def _study_behind(whole: np.ndarray, candidates: Candidates, best: int, ratio: float) -> int | None:
+    """The best study sentence, when the best sentence is a secondary source's and the study's scores at least
+    `ratio` of it (an article reporting research, and the research itself)."""
+    def kind(row: int) -> str:
+        return candidates.passages[candidates.rows[row][0]].source.kind
+
+    if ratio > 1 or kind(best) == STUDY:
+        return None
+    studies = [r for r in range(len(candidates)) if kind(r) == STUDY]
+    row = max(studies, key=lambda r: whole[r], default=None)
+    return row if row is not None and whole[row] >= ratio * whole[best] else None
+
+
 def _span(candidates: Candidates, row: int) -> Span:
-    position, index = candidates.rows[row]
-    return span_around(candidates.passages[position], index)
+    span = candidates.spans.get(row)
+    if span is None:
+        position, index = candidates.rows[row]
+        span = candidates.spans[row] = span_around(candidates.passages[position], index)
+    return span
 
 
 def _add(chosen: list[tuple[Span, int]], candidates: Candidates, row: int) -> None:

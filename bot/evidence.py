@@ -13,7 +13,7 @@ import numpy as np
 
 from bot.features import Candidates, QuestionSignals
 from bot.known_questions import KnownMatch
-from bot.question import QuestionShape
+from bot.question import QuestionShape, without_exclusions
 from bot.retrieval import PassageIndex
 from bot.schema import Passage
 from bot.text import key_terms, rarity
@@ -56,6 +56,11 @@ def question_words(index: PassageIndex, text: str) -> dict[str, str]:
     return {correct(t): w for t, w in key_terms(text).items()}
 
 
+def own_text(shape: QuestionShape) -> str | None:
+    """What a follow-up asks in its own words, when it is read with the earlier question it stands on."""
+    return without_exclusions(shape.text)[0] if shape.subject else None
+
+
 def masked_question(index: PassageIndex, text: str) -> str | None:
     """The question without the words no source uses, or None when it has none. Comparing how close the
     best sentences are to the question with and without them tells whether the sources speak of what
@@ -79,11 +84,15 @@ def _signals(index: PassageIndex, text: str, vector, part_text: str, part_vector
 def build_evidence(index: PassageIndex, shape: QuestionShape, named: frozenset[str], search_terms: list[str],
                    passages: list[Passage], vectors: list[np.ndarray], e5_vector: np.ndarray | None,
                    masked_vector: np.ndarray | None = None,
-                   known: KnownMatch | None = None) -> Evidence:
+                   known: KnownMatch | None = None, own_vector: np.ndarray | None = None) -> Evidence:
     """The question's signals (whole and per part) and the candidate sentences of the passages. `known`: the
-    known questions and the whole question's similarities to them (known_questions.py)."""
+    known questions and the whole question's similarities to them (known_questions.py). `own_vector`: a
+    follow-up's own words embedded (own_text()), when it is read with an earlier question."""
     whole = _signals(index, shape.scoring_text, vectors[0], shape.scoring_text, vectors[0], e5_vector, shape.forms,
                      named, shape.excluded)
+    if own_vector is not None:
+        own_weights, _ = term_weights(index, question_words(index, own_text(shape) or ""))
+        whole = replace(whole, own_vector=own_vector, own_weights=own_weights)
     parts = tuple(_signals(index, shape.scoring_text, vectors[0], part, vector, e5_vector, forms, named,
                            shape.excluded)
                   for part, vector, forms in zip(shape.parts, vectors[1:], shape.part_forms, strict=True)) \

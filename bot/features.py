@@ -1,7 +1,8 @@
 """General signals for "does this sentence answer this question?", one row per candidate sentence.
 
 Every signal is about the relation between a question and a sentence, never about a topic word:
-- dense: cosine of question (and of the question part being answered) with the sentence vector;
+- dense: cosine of question (and of the question part being answered, and of a follow-up's own words without
+  the earlier question it is read with) with the sentence vector;
 - lexical: how much of the question's term weight the sentence holds, alone, with its section heading and
   source name, and with its neighbours (weight = corpus idf x how rare the word is in English);
 - retrieval: the passage's fused rank and BM25 score;
@@ -24,7 +25,7 @@ import numpy as np
 
 from bot.question import FORM_NAMES
 from bot.schema import Passage
-from bot.spans import lists_what_came_before, points_back
+from bot.spans import Span, lists_what_came_before, points_back
 
 SHAPES = (  # what a sentence holds, by its surface form
     ("number", re.compile(r"(?<![\w.])(?!(?:19|20)\d\d\b)\d[\d,.]*"
@@ -47,7 +48,7 @@ BASE_FEATURES = (
     "bias", "dense", "dense_gap", "dense_part", "dense_part_gap", "dense_e5", "dense_e5_gap",
     "lexical", "lexical_context", "lexical_neighbours", "lexical_part", "excluded_overlap",
     "passage_rr", "bm25", "first_in_passage", "log_words", "points_back", "lists", "named_match", "named_other",
-    "known", "known_gap",
+    "known", "known_gap", "dense_own", "dense_own_gap", "lexical_own",
 )
 FEATURE_NAMES = BASE_FEATURES + SHAPE_NAMES + tuple(f"{form}*{shape}" for form in FORM_NAMES for shape in SHAPE_NAMES)
 INDEX = {name: i for i, name in enumerate(FEATURE_NAMES)}
@@ -64,6 +65,7 @@ class Candidates:
     context_terms: list[frozenset[str]]  # heading and source-name terms of the sentence's passage
     e5_vectors: np.ndarray | None = None  # multilingual vectors, when the index has them
     bm25: list[float] = field(default_factory=list)  # per passage, relative to the best
+    spans: dict[int, Span] = field(default_factory=dict, repr=False, compare=False)  # row -> its span, once built
 
     def __len__(self) -> int:
         return len(self.rows)
@@ -86,6 +88,10 @@ class QuestionSignals:
     forms: frozenset[str]
     named: frozenset[str]  # doc ids the question singles out
     known: np.ndarray | None = None  # per candidate: closeness to the known questions it answers
+    # A follow-up's own words, without the earlier question it is read with ("what about side effects?"
+    # after a question on the Assadi trial): what is new in it. None: the question stands alone.
+    own_vector: np.ndarray | None = None
+    own_weights: dict[str, float] = field(default_factory=dict)
 
 
 def _coverage(weights: dict[str, float], present: frozenset[str]) -> float:
@@ -135,6 +141,10 @@ def sentence_features(signals: QuestionSignals, candidates: Candidates) -> np.nd
     if signals.known is not None and len(signals.known) == n:
         matrix[:, INDEX["known"]] = signals.known
         matrix[:, INDEX["known_gap"]] = signals.known - signals.known.max()
+    dense_own = dense if signals.own_vector is None else candidates.vectors @ signals.own_vector
+    matrix[:, INDEX["dense_own"]] = dense_own
+    matrix[:, INDEX["dense_own_gap"]] = dense_own - dense_own.max()
+    own_weights = signals.own_weights if signals.own_vector is not None else signals.weights
     forms = [FORM_NAMES.index(f) for f in signals.forms]
     neighbours = _neighbour_terms(candidates)
     for row, (position, index) in enumerate(candidates.rows):
@@ -145,6 +155,7 @@ def sentence_features(signals: QuestionSignals, candidates: Candidates) -> np.nd
         values[INDEX["lexical_context"]] = _coverage(signals.weights, own | context)
         values[INDEX["lexical_neighbours"]] = _coverage(signals.weights, own | neighbours[row])
         values[INDEX["lexical_part"]] = _coverage(signals.part_weights, own | context)
+        values[INDEX["lexical_own"]] = _coverage(own_weights, own | context)
         values[INDEX["excluded_overlap"]] = (len(own & signals.excluded_terms) / len(signals.excluded_terms)
                                              if signals.excluded_terms else 0.0)
         values[INDEX["passage_rr"]] = 1.0 / (1 + position)

@@ -37,6 +37,11 @@ class Selection:
     extra_min: float = 0.6  # another span from the best span's document needs at least this probability...
     extra_ratio: float = 0.8  # ...and this share of the best one's
     other_source_min: float = 0.8  # a span from another document needs at least this probability
+    # When the best span is a secondary source's (an article or reference page reporting research), the best
+    # sentence of a study gets its span from this share of the best one's probability: the article's claim
+    # comes with the study behind it ("it works through GABA, per Neuropharmacology" and the review itself).
+    # Above 1: never.
+    study_ratio: float = 1.01
     max_spans: int = 3
     max_words: int = 110  # no further span once the answer is this long
     emphasis_min: float = 0.5  # a sentence inside a chosen span is emphasized from this probability

@@ -18,7 +18,7 @@ import numpy as np
 from bot.compose import Composition, compose_answer
 from bot.conversation import clean_question, normalize_history, previous_user_messages
 from bot.errors import BotError, IndexMissingError, IndexUnavailableError, InvalidQuestionError
-from bot.evidence import Evidence, build_evidence, masked_question
+from bot.evidence import Evidence, build_evidence, masked_question, own_text
 from bot.follow_ups import FollowUpModel
 from bot.index.embedding import (
     Embedder,
@@ -323,7 +323,9 @@ class Bot:
         subject = earlier if earlier and not self.names_a_source(index, question) else None
         shape = replace(shape_of(question, subject), earlier=earlier)
         masked = masked_question(index, shape.scoring_text)
-        texts = [shape.scoring_text, *(shape.parts if len(shape.parts) > 1 else ()), *([masked] if masked else [])]
+        own = own_text(shape)
+        texts = [shape.scoring_text, *(shape.parts if len(shape.parts) > 1 else ()), *([own] if own else []),
+                 *([masked] if masked else [])]
         return shape, texts, masked
 
     def evidence(self, question: str, history=None, safety: SafetyCheck | None = None,
@@ -340,6 +342,7 @@ class Bot:
         earlier = shape.earlier
         vectors = self.embed_texts(texts)
         masked_vector = vectors.pop() if masked else None
+        own_vector = vectors.pop() if own_text(shape) else None
         e5_vector = self.multilingual_vector(question, safety)
         if passage_ids is None:
             language = safety.language if safety is not None else detect_language(question)
@@ -355,7 +358,8 @@ class Bot:
         if passage_ids is None and len(known):
             passages = self._with_known_passages(index, passages, whole_similarities)
         evidence = build_evidence(index, shape, query.named[0], query.search_terms, passages, vectors, e5_vector,
-                                  masked_vector, known=KnownMatch(known, whole_similarities, known_exclude))
+                                  masked_vector, known=KnownMatch(known, whole_similarities, known_exclude),
+                                  own_vector=own_vector)
         return evidence, passages
 
     def prefetch(self, question) -> None:

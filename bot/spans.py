@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import cached_property
 
 from bot.schema import Passage
 
@@ -54,6 +55,10 @@ class Span:
         return range(self.first, self.last + 1)
 
     def words(self) -> int:
+        return self._words
+
+    @cached_property
+    def _words(self) -> int:  # a span's length is asked for again and again while an answer is chosen
         return len(self.text.split())
 
     def overlaps(self, other: Span) -> bool:

@@ -58,3 +58,58 @@ def test_a_quantity_held_or_not_asked_is_not_unmet(question, sentences):
     from bot.question import question_forms
 
     assert not quantity_unmet(question_forms(question), sentences)
+
+
+def _signals_and_candidates(own_vector, own_weights):
+    import numpy as np
+
+    from bot.features import Candidates, QuestionSignals
+    from bot.schema import Passage, Source
+
+    text = "Retention was higher on baclofen. Side effects did not differ."
+    passage = Passage("trial#0", Source("trial", "Trial", "https://example.org/trial", kind="study"), "", text, 0,
+                      len(text), ((0, 33), (34, len(text))))
+    earlier, new = np.eye(4, dtype=np.float32)[0], np.eye(4, dtype=np.float32)[1]
+    candidates = Candidates([passage], [(0, 0), (0, 1)], np.vstack([earlier, new]),
+                            [frozenset({"retent", "baclofen"}), frozenset({"side", "effect", "differ"})],
+                            [frozenset(), frozenset()])
+    joined = (earlier * 0.9 + new * 0.3) / np.linalg.norm(earlier * 0.9 + new * 0.3)
+    signals = QuestionSignals(joined, joined, None, {"retent": 1.0, "side": 0.5}, {"retent": 1.0, "side": 0.5},
+                              frozenset(), frozenset(), frozenset(), own_vector=own_vector(new),
+                              own_weights=own_weights)
+    return signals, candidates
+
+
+def test_a_follow_up_is_also_read_in_its_own_words():
+    """"what about side effects?" read with the earlier question leans to the earlier topic; its own words
+    point at the sentence about side effects."""
+    from bot.features import INDEX, sentence_features
+
+    signals, candidates = _signals_and_candidates(lambda new: new, {"side": 1.0, "effect": 1.0})
+    rows = sentence_features(signals, candidates)
+    assert rows[0, INDEX["dense"]] > rows[1, INDEX["dense"]]  # the joined question prefers the old topic
+    assert rows[1, INDEX["dense_own"]] > rows[0, INDEX["dense_own"]]  # its own words, the new one
+    assert rows[1, INDEX["lexical_own"]] == 1.0 and rows[0, INDEX["lexical_own"]] == 0.0
+    assert rows[1, INDEX["dense_own_gap"]] == 0.0
+
+
+def test_a_question_that_stands_alone_is_its_own_words():
+    import numpy as np
+
+    from bot.features import INDEX, sentence_features
+
+    signals, candidates = _signals_and_candidates(lambda new: None, {})
+    rows = sentence_features(signals, candidates)
+    assert np.allclose(rows[:, INDEX["dense_own"]], rows[:, INDEX["dense"]])
+    assert np.allclose(rows[:, INDEX["lexical_own"]], rows[:, INDEX["lexical_context"]])
+
+
+@pytest.mark.parametrize("follow_up", ["what about side effects", "and the dose?", "y los efectos secundarios?",
+                                       "how long was it and how many finished",
+                                       "how many finished it"])
+def test_a_follow_up_read_with_an_earlier_question_keeps_its_own_words(follow_up):
+    from bot.evidence import own_text
+    from bot.question import shape_of
+
+    assert own_text(shape_of(follow_up, "tell me about the assadi trial")) == follow_up
+    assert own_text(shape_of(follow_up)) is None

@@ -26,6 +26,15 @@ def test_the_safety_fit_refuses_splits_kept_for_measuring(tmp_path, split):
         load_calibrations([f"{rows}:{split}"])
 
 
+def test_the_shipped_answer_model_was_fitted_on_the_default_sets_and_on_no_held_out_one():
+    from bot.fit import DEFAULT_SETS
+    from bot.scoring import AnswerModel
+
+    sets = AnswerModel.load().fitted_on["sets"]
+    assert sets == [path.name for path in DEFAULT_SETS]
+    assert not set(sets) & set(HELD_OUT)
+
+
 def test_evidence_is_read_as_plain_quotes_or_as_objects():
     assert _quote_text("Baclofen was designed to treat seizures.") == "Baclofen was designed to treat seizures."
     assert _quote_text({"text": "A quote.", "source": "x.md"}) == "A quote."

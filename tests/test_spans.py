@@ -1,9 +1,13 @@
 """Evidence spans and question shapes: lists stay whole, back-references keep what they refer to, parts split."""
+import numpy as np
 import pytest
 
+from bot.compose import Scores, choose_spans
+from bot.features import Candidates
 from bot.index.splitting import split_document
 from bot.question import question_parts, shape_of, without_exclusions
 from bot.schema import Passage, Source
+from bot.scoring import Selection
 from bot.spans import span_around
 
 
@@ -77,3 +81,41 @@ def test_question_forms_are_read_from_grammar(question, forms):
 def test_a_besides_clause_is_set_aside_as_presupposed(question, excluded):
     remaining, found = without_exclusions(question)
     assert found == excluded and (excluded == "" or excluded not in remaining)
+
+
+def _passage(doc: str, kind: str, body: str) -> Passage:
+    chunk = split_document(doc, body, max_words=500)[0]
+    return Passage(chunk.id, Source(doc, doc.title(), f"https://example.org/{doc}", kind=kind), chunk.heading,
+                   body[chunk.start:chunk.end], chunk.start, chunk.end,
+                   tuple((s.start, s.end) for s in chunk.sentences))
+
+
+def _chosen_documents(article_scores: list[float], study_scores: list[float], **selection) -> list[str]:
+    """The documents an answer quotes, best first, for sentence probabilities of an article and of a study."""
+    article = _passage("article", "article", " ".join(f"Claim {i} about the drug." for i in range(len(article_scores))))
+    study = _passage("trial", "study", " ".join(f"Result {i} of the trial." for i in range(len(study_scores))))
+    passages = [article, study]
+    rows = [(0, i) for i in range(len(article_scores))] + [(1, i) for i in range(len(study_scores))]
+    rng = np.random.default_rng(0)
+    vectors = rng.normal(size=(len(rows), 8)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    candidates = Candidates(passages, rows, vectors, [frozenset({f"w{r}"}) for r in range(len(rows))],
+                            [frozenset()] * len(rows))
+    scores = Scores(np.array(article_scores + study_scores, dtype=np.float32), [])
+    spans, _ = choose_spans(scores, candidates, Selection(**{"extra_min": 0.99, "other_source_min": 1.01,
+                                                             **selection}))
+    return [span.passage.source.doc_id for span in spans]
+
+
+@pytest.mark.parametrize("article, study, documents", [
+    ([0.30, 0.05], [0.27, 0.02], ["article", "trial"]),  # the study says it nearly as well: both
+    ([0.90, 0.10], [0.80], ["article", "trial"]),
+    ([0.40, 0.05], [0.10, 0.05], ["article"]),  # the study does not answer: the article alone
+    ([0.20], [0.45, 0.40], ["trial"]),  # a study is the best source already: no second one is added
+])
+def test_an_article_reporting_research_is_quoted_with_the_study_behind_it(article, study, documents):
+    assert _chosen_documents(article, study, study_ratio=0.8) == documents
+
+
+def test_without_a_study_ratio_an_article_stands_alone():
+    assert _chosen_documents([0.30, 0.05], [0.29], study_ratio=1.01) == ["article"]
