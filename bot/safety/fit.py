@@ -61,7 +61,7 @@ DEFAULT_CALIBRATION = ("tests/qa/safety_qa.jsonl:dev", "tests/qa/safety_blind_qa
                        *(f"tests/qa/safety_blind{n}_qa.jsonl:blind{n}" for n in range(8, 16)))
 # Splits kept for measuring, never calibrated on: the held-out split and the newest blind sets (16-18 are spent
 # and check each change from outside the calibration; 19 and 20 are spent on the twelfth round; 21 is unread).
-NEVER_CALIBRATE = {"heldout", "blind16", "blind17", "blind18", "blind19", "blind20", "blind21"}
+NEVER_CALIBRATE = {"heldout", "blind16", "blind17", "blind18", "blind19", "blind20", "blind21", "blind22"}
 
 
 def choose_c(vectors: np.ndarray, labels: np.ndarray) -> float:
