@@ -108,7 +108,8 @@ def build_evidence(index: PassageIndex, shape: QuestionShape, named: frozenset[s
         texts = [candidates.text(r) for r in range(len(candidates))]
         known_best, known_unanswered = memory.best(whole_sims), memory.best(whole_sims, answered=False)
         whole = replace(whole, known=memory.sentence_scores(whole_sims, texts))
-        parts = tuple(replace(p, known=memory.sentence_scores(known.of(p.part_vector), texts)) for p in parts)
+        parts = tuple(replace(p, known=memory.sentence_scores(known.of_part(n, p.part_vector), texts))
+                      for n, p in enumerate(parts))
     return Evidence(whole, parts, candidates,
                     unknown_share=unknown_weight / total if total else 0.0,
                     unknown_rarity=sum(unknown.values()), unknown_count=len(unknown), known_terms=len(known_terms),

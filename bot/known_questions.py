@@ -191,6 +191,8 @@ class KnownMatch:
     questions: KnownQuestions
     whole: np.ndarray
     exclude: str | None = None
+    parts: tuple[np.ndarray, ...] = ()  # each part's similarities, when computed with other vectors than the bot's
 
-    def of(self, vector: np.ndarray) -> np.ndarray:
-        return self.questions.similarities(vector, self.exclude)
+    def of_part(self, number: int, vector: np.ndarray) -> np.ndarray:
+        """Part `number`'s similarities (its bot vector `vector`, unless they were computed already)."""
+        return self.parts[number] if self.parts else self.questions.similarities(vector, self.exclude)

@@ -127,3 +127,69 @@ def test_the_bot_reads_known_questions_into_the_sentence_signals(settings, small
     assert evidence.known_best == pytest.approx(float(evidence.whole.known[row]))
     left_out, _ = bot.evidence("how many milligrams each day did the alpha study give", known_exclude="mine")
     assert left_out.whole.known is not None and not left_out.whole.known.any()
+
+
+def test_a_part_reads_the_similarities_computed_for_it_when_there_are_some():
+    from bot.known_questions import KnownMatch
+
+    known = memory()
+    whole = known.similarities(vector("what dose was used in alpha"))
+    computed = (np.array([0.1, 0.2, 0.3], dtype=np.float32),)
+    assert KnownMatch(known, whole, parts=computed).of_part(0, vector("anything")) is computed[0]
+    own = KnownMatch(known, whole, exclude="set_b").of_part(0, vector("did wanting a drink go down"))
+    assert own[2] == pytest.approx(1.0, abs=1e-5) and own[1] == -1.0
+
+
+ENGLISH_KNOWN = (  # (known question, the sentence it is answered by)
+    ("what was baclofen originally made to treat", "Baclofen was first designed to treat epilepsy."),
+    ("how many people were in the alpadir trial", "The ALPADIR trial randomized 320 patients."),
+    ("can you get addicted to baclofen", "Baclofen can cause dependence when it is misused."),
+    ("what are the side effects of baclofen", "Side effects include drowsiness, dizziness and weakness."),
+    ("is it dangerous to stop taking baclofen suddenly", "Stopping baclofen abruptly can cause seizures."),
+)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("question", "expected"), [
+    ("para que se creo el baclofeno al principio", 0),
+    ("cuantos pacientes participaron en el estudio alpadir", 1),
+    ("uno se puede volver adicto al baclofeno?", 2),
+    ("que efectos secundarios tiene", 3),
+    ("es peligroso dejarlo de golpe", 4),
+    ("whats it got to do with epilepsy originally", 0),
+])
+def test_multilingual_vectors_find_the_known_question_across_languages(question, expected):
+    """What evidence reads by default: a Spanish question (or a lay English one) is matched with the known
+    questions other readers asked, in English, through multilingual-e5."""
+    from bot.index.embedding import multilingual_embedder
+
+    model = multilingual_embedder()
+    known = KnownQuestions([q for q, _ in ENGLISH_KNOWN], ["s"] * len(ENGLISH_KNOWN),
+                           [(s,) for _, s in ENGLISH_KNOWN]).embed(model.embed_queries)
+    sims = known.similarities(model.embed_query(question))
+    assert int(np.argmax(sims)) == expected
+    assert known.pointed_sentences(sims, minimum=0.0, limit=1) == [ENGLISH_KNOWN[expected][1]]
+
+
+@pytest.mark.slow
+def test_the_bot_matches_known_questions_by_multilingual_vectors_when_it_has_them(shipped_bot):
+    """A Spanish question's nearest known questions are those asking the same thing, whatever their language;
+    with the multilingual model off, the bot's own vectors are read."""
+    from dataclasses import replace
+
+    from bot.index.embedding import multilingual_embedder
+
+    question = "cuantos pacientes participaron en el estudio alpadir"
+    shape, texts, _ = shipped_bot.question_texts(question)
+    vectors = shipped_bot.embed_texts(texts)
+    e5 = multilingual_embedder().embed_query(question)
+    match = shipped_bot.known_match(shape, question, e5, vectors, None)
+    assert match.questions is shipped_bot.known_questions_multilingual
+    nearest = [match.questions.questions[i] for i in np.argsort(-match.whole)[:5]]
+    assert sum("alpadir" in q.lower() for q in nearest) >= 3, nearest
+    saved = shipped_bot.settings
+    shipped_bot.settings = replace(saved, multilingual=False)
+    try:
+        assert shipped_bot.known_match(shape, question, e5, vectors, None).questions is shipped_bot.known_questions
+    finally:
+        shipped_bot.settings = saved
