@@ -59,9 +59,9 @@ DEFAULT_CALIBRATION = ("tests/qa/safety_qa.jsonl:dev", "tests/qa/safety_blind_qa
                        "tests/qa/safety_blind5_qa.jsonl:blind5", "tests/qa/blind_smalltalk_qa.jsonl:smalltalk",
                        "tests/qa/safety_blind6_qa.jsonl:blind6", "tests/qa/safety_blind7_qa.jsonl:blind7",
                        *(f"tests/qa/safety_blind{n}_qa.jsonl:blind{n}" for n in range(8, 16)))
-# Splits kept for measuring, never calibrated on: the held-out split and the newest blind sets (16-18 are spent
-# and check each change from outside the calibration; 19 and 20 are spent on the twelfth round; 21 is unread).
-NEVER_CALIBRATE = {"heldout", "blind16", "blind17", "blind18", "blind19", "blind20", "blind21", "blind22"}
+# Splits kept for measuring, never calibrated on: the held-out split and the newest blind sets (16-22 are spent
+# and check each change from outside the calibration; 23 is unread, for the next round).
+NEVER_CALIBRATE = {"heldout", "blind16", "blind17", "blind18", "blind19", "blind20", "blind21", "blind22", "blind23"}
 
 
 def choose_c(vectors: np.ndarray, labels: np.ndarray) -> float:
