@@ -59,11 +59,13 @@ DEFAULT_SETS = (Path("tests/qa/tuning_qa.jsonl"), Path("tests/qa/tuning_more_qa.
                 Path("tests/qa/tuning_f_qa.jsonl"), Path("tests/qa/blind12_qa.jsonl"),
                 Path("tests/qa/blind13_qa.jsonl"), Path("tests/qa/blind14_qa.jsonl"),
                 Path("tests/qa/tuning_es_qa.jsonl"), Path("tests/qa/blind15_qa.jsonl"),
-                Path("tests/qa/blind16_qa.jsonl"), Path("tests/qa/blind17_qa.jsonl"), Path("tests/qa/blind18_qa.jsonl"))
+                Path("tests/qa/blind16_qa.jsonl"), Path("tests/qa/blind17_qa.jsonl"), Path("tests/qa/blind18_qa.jsonl"),
+                Path("tests/qa/blind19_qa.jsonl"), Path("tests/qa/blind20_qa.jsonl"), Path("tests/qa/blind21_qa.jsonl"),
+                Path("tests/qa/blind22_qa.jsonl"))
 # Questions of these sets also become known questions (known_questions.py): the fourth tuning set adds other
 # writers' phrasings without changing what the scorer is fitted on.
 KNOWN_SETS = DEFAULT_SETS + (Path("tests/qa/tuning_d_qa.jsonl"),)
-HELD_OUT = ("blind21_qa.jsonl", "blind22_qa.jsonl")  # blind sets still held out for measuring (19 and 20 are spent)
+HELD_OUT = ("blind23_qa.jsonl",)  # blind sets still held out for measuring (19-22 are spent)
 MAX_KNOWN_SENTENCES = 4
 C_GRID = (0.03, 0.1, 0.3, 1.0, 3.0, 10.0, 30.0)
 RANKER_C_GRID = (1.0, 3.0, 10.0)
