@@ -320,3 +320,39 @@ def test_a_crisis_in_a_casual_register_still_gets_988(message):
 
     assert message.lower() not in {e["text"].lower() for e in load_examples(example_files())}
     assert "crisis" in default_gate().check(message).routes
+
+
+@pytest.mark.parametrize("message, read_as", [  # unseen typos of the suicide words, and words left alone
+    ("sucidal again", "suicidal again"), ("feeling suisidal tonight", "feeling suicidal tonight"),
+    ("im so suicdal rn", "im so suicidal rn"), ("me siento sucida otra vez", "me siento suicida otra vez"),
+    ("Sucide is on my mind", "suicide is on my mind"),
+    ("does baclofen carry a suicidality warning", "does baclofen carry a suicidality warning"),
+    ("penso en suicidarme", "penso en suicidarme"), ("is baclofen safe", "is baclofen safe"),
+])
+def test_the_classifier_reads_a_misspelled_suicide_word_spelled_out(message, read_as):
+    from bot.safety.patterns import default_patterns, respelled
+
+    assert respelled(message, default_patterns()) == read_as
+
+
+def test_no_message_the_shipped_gate_was_calibrated_on_is_respelled():
+    """The shipped thresholds were chosen before respelling came in, on messages it leaves as they are (the fit
+    reads every message respelled since, as the gate does: fit.as_read); refit when this fails."""
+    from pathlib import Path
+
+    from bot.safety.patterns import default_patterns, respelled
+
+    files = [*example_files(), *sorted(Path("tests/qa").glob("safety_*.jsonl"))]
+    texts = [row.get("question") or row.get("text") for path in files
+             for row in map(json.loads, path.read_text(encoding="utf-8").splitlines()) if row]
+    assert texts and all(respelled(text, default_patterns()) == text for text in texts)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("message", [  # unseen members: a short message whose one meaningful word is misspelled
+    "sucidal again, idk", "sucidal again", "feeling suisidal tonight", "im so suicdal rn", "me siento sucida otra vez",
+])
+def test_a_misspelled_suicide_word_in_a_short_message_gets_988(message):
+    from bot.safety.gate import default_gate
+
+    assert "crisis" in default_gate().check(message).routes

@@ -30,7 +30,7 @@ import numpy as np
 
 from bot.safety.gate import DECIDING_ORDER, ROUTE_ORDER, SUGGESTED_BY, URGENT
 from bot.safety.normalize import fold
-from bot.safety.patterns import Strength, default_patterns, match_routes
+from bot.safety.patterns import Strength, default_patterns, match_routes, respelled
 from bot.safety.semantic import (
     CLASSIFIER_FILE,
     RouteModel,
@@ -182,17 +182,22 @@ def load_calibrations(specs: list[str]) -> list[dict]:
     return rows
 
 
+def as_read(message: str) -> str:
+    """A message as the gate's classifier reads it (gate.py: the typos the patterns know, spelled out)."""
+    return respelled(message, default_patterns())
+
 def calibration_files(specs: list[str]) -> list[Path]:
     return [Path(spec.rpartition(":")[0]) for spec in specs]
 
 
 def embed_calibration(rows: list[dict]) -> Calibration:
     owners, parts = [], []
-    for number, row in enumerate(rows):
-        for part in parts_of(row["question"]):
+    readings = [as_read(r["question"]) for r in rows]
+    for number, reading in enumerate(readings):
+        for part in parts_of(reading):
             owners.append(number)
             parts.append(part)
-    vectors = features_of_many([r["question"] for r in rows])
+    vectors = features_of_many(readings)
     part_vectors = features_of_many(parts) if parts else np.zeros((0, vectors.shape[1]))
     return Calibration(rows, vectors, part_vectors, owners, np.array([r["set"] for r in rows]))
 
@@ -337,7 +342,7 @@ def main(argv: list[str] | None = None) -> int:
     files = example_files()
     examples = load_examples(files)
     print(f"embedding {len(examples)} example messages from {len(files)} files", file=sys.stderr)
-    vectors = features_of_many([e["text"] for e in examples])
+    vectors = features_of_many([as_read(e["text"]) for e in examples])
     calibration = embed_calibration(load_calibrations(args.calibration))
     print(f"embedded {len(calibration.rows)} calibration messages", file=sys.stderr)
     if args.hold_out_each:

@@ -26,7 +26,7 @@ import numpy as np
 from bot.safety.language import detect_language
 from bot.safety.normalize import fold
 from bot.safety.notices import notice
-from bot.safety.patterns import SafetyPattern, Strength, default_patterns, match_routes
+from bot.safety.patterns import SafetyPattern, Strength, default_patterns, match_routes, respelled
 from bot.safety.semantic import CLASSIFIER_FILE, SemanticClassifier, features_of_parts, message_features, parts_of
 
 log = logging.getLogger("bot.safety")
@@ -98,8 +98,9 @@ class SafetyGate:
         hits = match_routes(folded, self.patterns)
         if all(hits.get(route) is Strength.SETTLES for route in URGENT):
             return self._result(set(hits), language, "patterns", certain=True)
-        features, vector = self.encode(message, minilm_vector)
-        parts = self.encode_parts(parts_of(message))  # a long message: its parts too
+        reading = respelled(message, self.patterns)  # the typos the patterns know, spelled out for the embeddings
+        features, vector = self.encode(reading, minilm_vector if reading == message else None)
+        parts = self.encode_parts(parts_of(reading))  # a long message: its parts too
         probabilities = self.classifier.message_probabilities(features, parts, len(message.split()))
         routes = {route for route in hits if hits[route] is Strength.SETTLES}
         certain = bool(routes & URGENT)

@@ -5,6 +5,8 @@ message (normalize.fold), so one pattern covers accents, capitals and curly quot
 """
 from __future__ import annotations
 
+import difflib
+import os
 import re
 from dataclasses import dataclass
 from enum import StrEnum
@@ -30,9 +32,43 @@ class SafetyPattern:
     strength: Strength
     examples: tuple[str, ...]
     counterexamples: tuple[str, ...]
+    spellings: tuple[str, ...] = ()  # the correctly spelled words of a pattern that also matches misspellings
 
     def matches(self, folded: str) -> bool:
         return bool(self.regex.search(folded)) and (self.requires is None or bool(self.requires.search(folded)))
+
+    def respelled(self, message: str) -> str:
+        """`message` with each word this pattern matches that is no word of English or Spanish (a typo:
+        "sucidal", "suisidal") replaced by the closest of `spellings`. The embeddings read a typo as some
+        other word, so a short message that says little else ("sucidal again, idk") lost its meaning."""
+        if not self.spellings:
+            return message
+        stem = os.path.commonprefix(list(self.spellings))  # "suicid": "suicidality" is no typo
+
+        def correct(match: re.Match) -> str:
+            word = match.group(0)
+            if word.lower().startswith(stem) or is_a_word(word.lower()):  # spelled right, or a derived form
+                return word
+            closest = difflib.get_close_matches(word.lower(), self.spellings, n=1, cutoff=0.6)
+            return closest[0] if closest else word
+        return re.compile(self.regex.pattern, self.regex.flags | re.IGNORECASE).sub(correct, message)
+
+
+WORD_ZIPF = 2.0  # a word general text uses at least once in 10 million words; common typos stay below ("sucide" 1.4)
+
+
+def is_a_word(word: str) -> bool:
+    """Whether general English or Spanish text uses the word as a word, not as a typo (wordfreq)."""
+    from wordfreq import zipf_frequency
+
+    return max(zipf_frequency(word, "en"), zipf_frequency(word, "es")) >= WORD_ZIPF
+
+
+def respelled(message: str, patterns: tuple[SafetyPattern, ...]) -> str:
+    """The message with the typos that patterns recognize spelled out (SafetyPattern.respelled)."""
+    for pattern in patterns:
+        message = pattern.respelled(message)
+    return message
 
 
 def _expand(text: str, pieces: dict[str, str]) -> str:
@@ -52,7 +88,8 @@ def load_patterns(path: Path = PATTERNS_FILE) -> tuple[SafetyPattern, ...]:
                     regex=re.compile(_expand(entry["pattern"], pieces)),
                     requires=re.compile(_expand(entry["requires"], pieces)) if entry.get("requires") else None,
                     strength=Strength(entry.get("strength", "settles")),
-                    examples=tuple(entry.get("match", ())), counterexamples=tuple(entry.get("no_match", ()))))
+                    examples=tuple(entry.get("match", ())), counterexamples=tuple(entry.get("no_match", ())),
+                    spellings=tuple(entry.get("spellings", ()))))
             except (KeyError, re.error, ValueError) as exc:
                 raise ValueError(f"{path.name}: route {route!r}, pattern {entry.get('name')!r}: {exc}") from None
     return tuple(patterns)
