@@ -148,18 +148,10 @@ def test_key_questions_quote_the_fact_from_its_source_and_lead_with_an_emphasize
 @pytest.mark.slow
 @pytest.mark.parametrize("first, follow_up, expected, source", [
     ("Tell me about the ALPADIR trial", "What dose did they use?", "180 mg", "agx030"),
-    pytest.param("What did the Garbutt trial find?", "How long did it last?", "12 weeks", "j.1530-0277.2010",
-                 marks=pytest.mark.xfail(strict=False, reason=(
-                     "refused since the ninth session's refit: the quoted span was the right one, but its "
-                     "confidence (0.65) was under the refit's threshold (0.677, set for 5% false refusals out of "
-                     "fold; 0.636 before). The refit stayed for its figures on blind set 12; it was 0.40 against "
-                     "0.669 after the tenth session's refit, and is 0.28 against 0.68 after the eleventh's"))),
-    pytest.param("What happened to the man in the case report?", "What was he treated with?", "quetiapine",
-                 "PMC5052965", marks=pytest.mark.xfail(strict=False, reason=(
-                     "read with the earlier question, which is itself a known question, the pair is close to that "
-                     "known question, whose answer is another sentence, and is refused, also after the refits on the "
-                     "joined reading and on known follow-ups. Leaving out the earlier question's known twins (tried "
-                     "without a refit) lost more answerable follow-ups of spent sets than it won"))),
+    # Both refused before the thirteenth round (a confidence under the threshold; a joined follow-up closest to a
+    # known question answered by another sentence); answered since the e5 known questions and the refits.
+    ("What did the Garbutt trial find?", "How long did it last?", "12 weeks", "j.1530-0277.2010"),
+    ("What happened to the man in the case report?", "What was he treated with?", "quetiapine", "PMC5052965"),
     ("How many patients were in BACLAD?", "and in ALPADIR?", "320", "agx030"),
 ])
 def test_follow_ups_resolve_against_the_conversation(shipped_bot, first, follow_up, expected, source):
