@@ -51,9 +51,15 @@ def everyday_word(word: str) -> bool:
     anything ("síntomas de abstinencia" is not about de Beaurepaire). Numbers (years) are never everyday."""
     if word[0].isdigit():
         return False
+    return zipf_in_either_language(word) >= EVERYDAY_ZIPF
+
+
+def zipf_in_either_language(word: str) -> float:
+    """How common the word is in general English or Spanish, whichever is higher (wordfreq's Zipf scale:
+    log10 of uses per billion words; 0 for a word it has never seen)."""
     from wordfreq import zipf_frequency
 
-    return max(zipf_frequency(word, "en"), zipf_frequency(word, "es")) >= EVERYDAY_ZIPF
+    return max(zipf_frequency(word, "en"), zipf_frequency(word, "es"))
 
 
 @lru_cache(maxsize=200_000)

@@ -59,9 +59,9 @@ WORD_ZIPF = 2.0  # a word general text uses at least once in 10 million words; c
 
 def is_a_word(word: str) -> bool:
     """Whether general English or Spanish text uses the word as a word, not as a typo (wordfreq)."""
-    from wordfreq import zipf_frequency
+    from bot.text import zipf_in_either_language
 
-    return max(zipf_frequency(word, "en"), zipf_frequency(word, "es")) >= WORD_ZIPF
+    return zipf_in_either_language(word) >= WORD_ZIPF
 
 
 def respelled(message: str, patterns: tuple[SafetyPattern, ...]) -> str:
