@@ -186,6 +186,7 @@ def as_read(message: str) -> str:
     """A message as the gate's classifier reads it (gate.py: the typos the patterns know, spelled out)."""
     return respelled(message, default_patterns())
 
+
 def calibration_files(specs: list[str]) -> list[Path]:
     return [Path(spec.rpartition(":")[0]) for spec in specs]
 
