@@ -61,7 +61,8 @@ DEFAULT_CALIBRATION = ("tests/qa/safety_qa.jsonl:dev", "tests/qa/safety_blind_qa
                        *(f"tests/qa/safety_blind{n}_qa.jsonl:blind{n}" for n in range(8, 16)))
 # Splits kept for measuring, never calibrated on: the held-out split and the newest blind sets (16-22 are spent
 # and check each change from outside the calibration; 23 is unread, for the next round).
-NEVER_CALIBRATE = {"heldout", "blind16", "blind17", "blind18", "blind19", "blind20", "blind21", "blind22", "blind23"}
+NEVER_CALIBRATE = {"heldout", "blind16", "blind17", "blind18", "blind19", "blind20", "blind21", "blind22", "blind23",
+                   "blind24"}
 
 
 def choose_c(vectors: np.ndarray, labels: np.ndarray) -> float:
