@@ -3,7 +3,8 @@
 Measures, on the shipped corpus unless told otherwise (first brought up to date by `python -m ingest`):
 - cold start to first answer (a fresh `python` process: imports, model load, index load, one answer);
 - warm answer latency p50/p95/p99 over a fixed question list, each question's vector cache cleared first
-  (so every timing includes embedding the question), and the same for the bare retrieval step;
+  (so every timing includes embedding the question), and the same for the bare retrieval step; the same
+  for follow-ups answered with their conversation (`follow_up_answer_*`);
 - ingest throughput (a full re-embed into a temporary index) and an unchanged re-ingest, both as the real
   `python -m ingest` command;
 - peak RSS of this process and of a real serving process (`app.py`) after it has answered;
@@ -50,6 +51,18 @@ QUESTIONS = [
     "Were liver enzymes affected in the 2000 pilot study?", "What is the usual starting dose of baclofen?",
     "Can you get addicted to baclofen?",
 ]
+# Follow-ups ("how many took part?" after "tell me about ALPADIR") are read with the earlier question, which
+# costs more embedding than a question standing alone (the joined text and the known-question match).
+FOLLOW_UPS = [
+    ("What happened in the ALPADIR trial?", "how many patients were in it?"),
+    ("Tell me about the Garbutt trial", "what dose did they use?"),
+    ("Is baclofen addictive?", "what withdrawal symptoms can it cause?"),
+    ("What did the Cochrane review find?", "how many trials did it include?"),
+    ("Did baclofen help with cocaine?", "and what about opioids?"),
+    ("What is baclofen used for?", "how does it work?"),
+    ("What was the BACLAD trial?", "y cuantos pacientes participaron?"),
+    ("Does baclofen help people with cirrhosis?", "were there side effects on the liver?"),
+]
 REPO = Path(__file__).resolve().parent.parent
 
 
@@ -82,6 +95,22 @@ def measure_bot(bot, questions: list[str], repeat: int, prefix: str = "") -> dic
     result = {**latency_stats(f"{prefix}answer", answers), **latency_stats(f"{prefix}retrieval", retrievals)}
     result[f"{prefix}answer_repeated_question_p50_ms"] = round(statistics.median(cached), 2)
     return result
+
+
+def measure_follow_ups(bot, conversations: list[tuple[str, str]], repeat: int) -> dict:
+    """Warm latency of a follow-up answered with its conversation, every question embedded afresh."""
+    histories = []
+    for first, follow_up in conversations:  # warm-up, and the earlier answer each history carries
+        earlier = bot.answer(first)
+        histories.append(([{"role": "user", "content": first}, {"role": "assistant", "content": earlier.text}],
+                          follow_up))
+        bot.answer(follow_up, history=histories[-1][0])
+    timings = []
+    for _ in range(repeat):
+        for history, follow_up in histories:
+            bot.forget_questions()
+            timings.append(timed_ms(partial(bot.answer, follow_up, history=history)))
+    return latency_stats("follow_up_answer", timings)
 
 
 def measure_generated(bot, questions: list[str], repeat: int) -> dict:
@@ -283,6 +312,7 @@ def run(args) -> dict:
     bot = Bot(replace(settings, llm_base_url=""))  # the default, extractive answer
     _step("warm latency")
     results.update(measure_bot(bot, questions, args.repeat))
+    results.update(measure_follow_ups(bot, FOLLOW_UPS, args.repeat))
     results.update(measure_embedding_throughput(bot))
     if not args.skip_ingest:
         _step("ingest throughput")

@@ -13,6 +13,7 @@ def test_bench_runs_end_to_end_on_a_tiny_corpus(small_corpus, capsys):
                        "--load-requests", "2", "--json"]) == 0
     results = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     for key in ("cold_start_first_answer_s", "answer_p50_ms", "answer_p95_ms", "answer_p99_ms", "retrieval_p50_ms",
+                "follow_up_answer_p50_ms", "follow_up_answer_p95_ms",
                 "ingest_passages_per_s", "reingest_unchanged_s", "tutorial_retrieval_p50_ms",
                 "answer_to_tutorial_retrieval_p50_ratio", "synthetic_answer_p95_ms", "bench_peak_rss_mb",
                 "serving_rss_mb", "load_rest_stress_latency_p95_ms", "load_gradio_chat_latency_p95_ms"):
