@@ -9,7 +9,9 @@ whether they bring the question closer to the best sentences or push it away (`u
 moves it towards "drowsiness", "autism" away from everything), and how close the question is to questions other
 readers asked, overall and among those the best sentence answers (`known_best`, `known_anchor`), against how
 close it is to questions the sources did not answer (`known_unanswered`, `known_contrast`), and whether it
-asks for a quantity ("how many", "how much", "how long") that no chosen sentence holds (`quantity_unmet`).
+asks for a quantity ("how many", "how much", "how long") that no chosen sentence holds (`quantity_unmet`), and
+whether it compares documents it names and the chosen spans quote each of them (`compared_quoted`: each
+sentence of a comparison holds one side and scores low alone).
 A logistic model
 fitted on answerable and out-of-scope questions turns them into a probability; its threshold is picked on
 held-out predictions (`python -m bot.fit`).
@@ -25,6 +27,7 @@ ANSWERABILITY_FEATURES = (
     "unknown_share", "unknown_rarity", "unknown_count", "unknown_support", "unknown_support_x_share",
     "unknown_centrality", "unknown_recovery", "unknown_centrality_x_support", "known_terms", "named_match",
     "named_miss", "parts", "known_best", "known_anchor", "known_unanswered", "known_contrast", "quantity_unmet",
+    "compared_quoted",
 )
 
 # The direction each signal can only push, whatever the tuning set says: a better-scoring sentence or more
@@ -36,6 +39,7 @@ DIRECTION = {
     "coverage": 1, "coverage_context": 1, "named_match": 1,
     "known_anchor": 1, "known_unanswered": -1, "known_contrast": 1,
     "unknown_share": -1, "unknown_centrality": -1, "named_miss": -1, "quantity_unmet": -1,
+    "compared_quoted": 1,
 }
 
 
@@ -50,7 +54,7 @@ def answerability_features(*, best: float, weakest_part: float, dense_best: floa
                            unknown_centrality: float, known_terms: int, named: bool,
                            named_match: bool, parts: int, known_best: float = 0.0,
                            known_anchor: float = 0.0, known_unanswered: float = 0.0,
-                           quantity_unmet: bool = False) -> np.ndarray:
+                           quantity_unmet: bool = False, compared_quoted: bool = False) -> np.ndarray:
     values = {
         "bias": 1.0, "best": best, "best_logit": _logit(best), "weakest_part": weakest_part,
         "dense_best": dense_best, "e5_best": e5_best, "e5_margin": e5_margin, "coverage": coverage,
@@ -64,5 +68,6 @@ def answerability_features(*, best: float, weakest_part: float, dense_best: floa
         "named_miss": float(named and not named_match), "parts": float(parts),
         "known_best": known_best, "known_anchor": known_anchor, "known_unanswered": known_unanswered,
         "known_contrast": known_anchor - known_unanswered, "quantity_unmet": float(quantity_unmet),
+        "compared_quoted": float(compared_quoted),
     }
     return np.array([values[name] for name in ANSWERABILITY_FEATURES], dtype=np.float32)

@@ -54,8 +54,11 @@ def score_candidates(evidence: Evidence, model: AnswerModel) -> Scores:
     return Scores(score(evidence.whole), [score(part) for part in evidence.parts])
 
 
-def choose_spans(scores: Scores, candidates: Candidates, selection: Selection) -> tuple[list[Span], set[int]]:
-    """The spans of the answer, best first, and the candidate rows that anchor them."""
+def choose_spans(scores: Scores, candidates: Candidates, selection: Selection,
+                 compared: frozenset[str] = frozenset()) -> tuple[list[Span], set[int]]:
+    """The spans of the answer, best first, and the candidate rows that anchor them. `compared`: the documents
+    a question puts side by side ("which ran longer, ALPADIR or Bacloville?"); each one the answer does not
+    quote yet adds its best sentence's span, from `selection.compared_ratio` of the best one's probability."""
     if not len(candidates):
         return [], set()
     order = np.argsort(-scores.whole, kind="stable").tolist()
@@ -69,6 +72,10 @@ def choose_spans(scores: Scores, candidates: Candidates, selection: Selection) -
         row = int(np.argmax(part))
         if part[row] >= selection.part_min and room():
             _add(chosen, candidates, row)
+    for row in _compared_rows(scores.whole, candidates, compared, {r for _, r in chosen},
+                              selection.compared_ratio * scores.whole[best]):
+        if room():
+            _add(chosen, candidates, row)
     study = _study_behind(scores.whole, candidates, best, selection.study_ratio)
     if study is not None and room():
         _add(chosen, candidates, study)
@@ -80,6 +87,26 @@ def choose_spans(scores: Scores, candidates: Candidates, selection: Selection) -
         if candidates.passages[candidates.rows[row][0]].source.doc_id == home or p >= selection.other_source_min:
             _add(chosen, candidates, row)
     return [span for span, _ in chosen], {row for _, row in chosen}
+
+
+def _compared_rows(whole: np.ndarray, candidates: Candidates, compared: frozenset[str], anchors: set[int],
+                   minimum: float) -> list[int]:
+    """The best sentence of each compared document that no anchor comes from yet, best first, when it scores
+    at least `minimum`: a comparison needs both sides. (A comparison's sentences all score low, each holding
+    one side, so the bar is relative to the best one.)"""
+    if len(compared) < 2:
+        return []
+
+    def doc(row: int) -> str:
+        return candidates.passages[candidates.rows[row][0]].source.doc_id
+
+    quoted = {doc(r) for r in anchors}
+    best: dict[str, int] = {}
+    for row in range(len(candidates)):
+        d = doc(row)
+        if d in compared and d not in quoted and (d not in best or whole[row] > whole[best[d]]):
+            best[d] = row
+    return sorted((r for r in best.values() if whole[r] >= minimum), key=lambda r: -whole[r])
 
 
 def _study_behind(whole: np.ndarray, candidates: Candidates, best: int, ratio: float) -> int | None:
@@ -165,7 +192,13 @@ def answerability_row(evidence: Evidence, scores: Scores, spans: list[Span]) -> 
         named_match=named_match, parts=1 + len(evidence.parts), known_best=evidence.known_best,
         known_anchor=float(whole.known[best_row]) if whole.known is not None and best_row >= 0 else 0.0,
         known_unanswered=evidence.known_unanswered,
-        quantity_unmet=quantity_unmet(whole.forms, [candidates.text(r) for r in rows]))
+        quantity_unmet=quantity_unmet(whole.forms, [candidates.text(r) for r in rows]),
+        compared_quoted=quotes_each(evidence.compared, spans))
+
+
+def quotes_each(compared: frozenset[str], spans: list[Span]) -> bool:
+    """Whether the spans quote every document a question compares (False when it compares none)."""
+    return len(compared) >= 2 and compared <= {s.passage.source.doc_id for s in spans}
 
 
 def compose_answer(evidence: Evidence, model: AnswerModel) -> Composition | None:
@@ -173,7 +206,7 @@ def compose_answer(evidence: Evidence, model: AnswerModel) -> Composition | None
     if not len(evidence.candidates):
         return None
     scores = score_candidates(evidence, model)
-    spans, anchors = choose_spans(scores, evidence.candidates, model.selection)
+    spans, anchors = choose_spans(scores, evidence.candidates, model.selection, evidence.compared)
     confidence = answer_probability(evidence, scores, spans, model)
     emphasized = _emphasized_rows(scores, anchors, model.selection.emphasis_min)
     text, sentences, citations = render(spans, scores, evidence.candidates, emphasized)

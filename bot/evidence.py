@@ -35,6 +35,7 @@ class Evidence:
     masked_vector: np.ndarray | None = None  # the question without its unknown words, embedded
     known_best: float = 0.0  # closeness to the nearest known question the sources answer (known_questions.py)
     known_unanswered: float = 0.0  # ...and to the nearest one they do not
+    compared: frozenset[str] = frozenset()  # documents the question puts side by side (PassageIndex.compared_sources)
 
 
 
@@ -84,7 +85,8 @@ def _signals(index: PassageIndex, text: str, vector, part_text: str, part_vector
 def build_evidence(index: PassageIndex, shape: QuestionShape, named: frozenset[str], search_terms: list[str],
                    passages: list[Passage], vectors: list[np.ndarray], e5_vector: np.ndarray | None,
                    masked_vector: np.ndarray | None = None,
-                   known: KnownMatch | None = None, own_vector: np.ndarray | None = None) -> Evidence:
+                   known: KnownMatch | None = None, own_vector: np.ndarray | None = None,
+                   compared: frozenset[str] = frozenset()) -> Evidence:
     """The question's signals (whole and per part) and the candidate sentences of the passages. `known`: the
     known questions and the whole question's similarities to them (known_questions.py). `own_vector`: a
     follow-up's own words embedded (own_text()), when it is read with an earlier question."""
@@ -113,6 +115,7 @@ def build_evidence(index: PassageIndex, shape: QuestionShape, named: frozenset[s
     return Evidence(whole, parts, candidates,
                     unknown_share=unknown_weight / total if total else 0.0,
                     unknown_rarity=sum(unknown.values()), unknown_count=len(unknown), known_terms=len(known_terms),
-                    masked_vector=masked_vector, known_best=known_best, known_unanswered=known_unanswered)
+                    masked_vector=masked_vector, known_best=known_best, known_unanswered=known_unanswered,
+                    compared=compared)
 
 

@@ -162,8 +162,18 @@ class PassageIndex:
         """Documents a question singles out ("in BACLAD", "Garbutt's trial", "the cirrhosis trial"), and the
         terms that name them; `descriptors` are the words the question puts before "study", "trial", ..."""
         naming = {t for t in key_terms if t in self._named_in} | {t for t in descriptors if t in self._labelled_in}
-        docs = [self._named_in.get(t) or self._labelled_in[t] for t in naming]
+        docs = [self.documents_named_by(t) for t in naming]
         return frozenset().union(*docs), frozenset(naming)
+
+    def documents_named_by(self, term: str) -> frozenset[str]:
+        return self._named_in.get(term) or self._labelled_in.get(term) or frozenset()
+
+    def compared_sources(self, naming: frozenset[str]) -> frozenset[str]:
+        """The documents a question puts side by side: those its naming terms each name alone, when there are
+        several ("ALPADIR or Bacloville", "the cirrhosis trial vs BACLAD"). An ambiguous name compares nothing
+        ("the Addolorato study" names two studies, "Addolorato 2000" one)."""
+        alone = {next(iter(docs)) for t in naming if len(docs := self.documents_named_by(t)) == 1}
+        return frozenset(alone) if len(alone) >= 2 else frozenset()
 
 
     def sentence_terms(self, passage: Passage) -> list[frozenset[str]]:

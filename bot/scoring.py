@@ -42,6 +42,9 @@ class Selection:
     # comes with the study behind it ("it works through GABA, per Neuropharmacology" and the review itself).
     # Above 1: never.
     study_ratio: float = 1.01
+    # A question comparing documents it names ("ALPADIR or Bacloville?") gets the best sentence of each from
+    # this share of the best sentence's probability. Above 1: never.
+    compared_ratio: float = 1.01
     max_spans: int = 3
     max_words: int = 110  # no further span once the answer is this long
     emphasis_min: float = 0.5  # a sentence inside a chosen span is emphasized from this probability

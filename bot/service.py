@@ -393,7 +393,8 @@ class Bot:
         if passage_ids is None and len(known.questions):
             passages = self._with_known_passages(index, passages, known.questions, known.whole)
         evidence = build_evidence(index, shape, query.named[0], query.search_terms, passages, vectors, e5_vector,
-                                  masked_vector, known=known, own_vector=own_vector)
+                                  masked_vector, known=known, own_vector=own_vector,
+                                  compared=index.compared_sources(query.named[1]))
         return evidence, passages
 
     def prefetch(self, question) -> None:

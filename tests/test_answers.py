@@ -146,6 +146,21 @@ def test_key_questions_quote_the_fact_from_its_source_and_lead_with_an_emphasize
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("question, sources", [
+    ("Which trial had more patients, BACLAD or ALPADIR?", ("euroneuro", "agx030")),
+    ("did the garbutt trial run longer than the assadi opioid trial", ("j.1530-0277.2010", "1471-244X-3-16")),
+    ("was the bacloville dose higher than in the de beaurepaire study", ("add.14927", "fpsyt.2012")),
+    ("en cual hubo mas pacientes, bacloville o garbutt", ("add.14927", "j.1530-0277.2010")),
+    ("was baclad or the cirrhosis trial better for abstinence", ("euroneuro", "S0140-6736(07)")),
+])
+def test_a_comparison_between_named_sources_quotes_each_of_them(shipped_bot, question, sources):
+    answer = shipped_bot.answer(question)
+    assert not answer.refused, answer.text
+    cited = " ".join(c.url for c in answer.citations)
+    assert all(source in cited for source in sources), answer.text
+
+
+@pytest.mark.slow
 @pytest.mark.parametrize("first, follow_up, expected, source", [
     ("Tell me about the ALPADIR trial", "What dose did they use?", "180 mg", "agx030"),
     # Both refused before the thirteenth round (a confidence under the threshold; a joined follow-up closest to a

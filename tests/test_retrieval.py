@@ -161,3 +161,18 @@ def test_an_everyday_word_in_a_name_singles_out_no_source(corpus_bot, text):
 ])
 def test_rare_words_of_a_name_still_single_out_their_source(corpus_bot, text, doc_id):
     assert corpus_bot._named_sources(corpus_bot.index(), text)[0] == {doc_id}
+
+
+@pytest.mark.parametrize("text, compared", [
+    ("was bacloville bigger than the garbutt trial", {"bacloville-2020", "garbutt-2010-us-trial"}),
+    ("is the cochrane review more recent than alpadir?", {"alpadir-2017", "cochrane-2023-review"}),
+    ("¿qué ensayo duró más, BACLAD o ALPADIR?", {"baclad-2015-high-dose", "alpadir-2017"}),
+    ("de beaurepaire vs the cirrhosis trial: which had more patients",
+     {"de-beaurepaire-2012-high-dose", "addolorato-2007-cirrhosis"}),
+    ("what did the bacloville trial find", set()),  # one source is not a comparison
+    ("what did the addolorato study find", set()),  # an ambiguous name (two studies) compares nothing...
+    ("were liver enzymes lower after the addolorato 2000 study", set()),  # ...nor when the year settles which
+])
+def test_a_question_comparing_sources_puts_each_named_one_side_by_side(corpus_bot, text, compared):
+    index = corpus_bot.index()
+    assert index.compared_sources(corpus_bot._named_sources(index, text)[1]) == compared

@@ -119,3 +119,51 @@ def test_an_article_reporting_research_is_quoted_with_the_study_behind_it(articl
 
 def test_without_a_study_ratio_an_article_stands_alone():
     assert _chosen_documents([0.30, 0.05], [0.29], study_ratio=1.01) == ["article"]
+
+
+def _documents_for(scores_by_doc: dict[str, list[float]], named: frozenset[str], **selection) -> list[str]:
+    """The documents an answer quotes, best first, for per-document sentence probabilities and named documents."""
+    passages = [_passage(doc, "study", " ".join(f"Result {i} of {doc}." for i in range(len(values))))
+                for doc, values in scores_by_doc.items()]
+    rows = [(p, i) for p, values in enumerate(scores_by_doc.values()) for i in range(len(values))]
+    rng = np.random.default_rng(1)
+    vectors = rng.normal(size=(len(rows), 8)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    candidates = Candidates(passages, rows, vectors, [frozenset({f"w{r}"}) for r in range(len(rows))],
+                            [frozenset()] * len(rows))
+    scores = Scores(np.array([v for values in scores_by_doc.values() for v in values], dtype=np.float32), [])
+    spans, _ = choose_spans(scores, candidates, Selection(**{"extra_min": 0.99, "other_source_min": 1.01,
+                                                             "max_words": 200, **selection}), named)
+    return [span.passage.source.doc_id for span in spans]
+
+
+@pytest.mark.parametrize("scores_by_doc, named, documents", [
+    # "which ran longer, alpadir or bacloville": both named trials, the better-scoring one first
+    ({"alpadir": [0.2, 0.6], "bacloville": [0.3, 0.1], "other": [0.5]}, {"alpadir", "bacloville"},
+     ["alpadir", "bacloville"]),
+    # three named: each one, in the order of their best sentences; an unnamed document is never added
+    ({"a": [0.7], "b": [0.2], "c": [0.4], "d": [0.65]}, {"a", "b", "c"}, ["a", "c", "b"]),
+    # the best sentence is from an unnamed document: both named ones still follow it
+    ({"x": [0.9], "a": [0.3], "b": [0.25]}, {"a", "b"}, ["x", "a", "b"]),
+    # a named document whose best sentence is below the bar (a tenth of the best one's) is left out
+    ({"a": [0.8], "b": [0.07]}, {"a", "b"}, ["a"]),
+    # the bar is relative: a comparison's sentences all score low, each holding one side
+    ({"a": [0.07], "b": [0.05]}, {"a", "b"}, ["a", "b"]),
+    # one named document is not a comparison
+    ({"a": [0.8], "b": [0.7]}, {"a"}, ["a"]),
+])
+def test_a_question_naming_several_documents_quotes_each_of_them(scores_by_doc, named, documents):
+    assert _documents_for(scores_by_doc, frozenset(named), compared_ratio=0.1) == documents
+
+
+def test_without_a_named_bar_a_comparison_quotes_its_best_document_only():
+    assert _documents_for({"a": [0.8], "b": [0.7]}, frozenset({"a", "b"})) == ["a"]
+
+
+def test_an_answer_quotes_each_compared_document_only_when_it_cites_them_all():
+    from bot.compose import quotes_each
+    a = span_around(_passage("alpadir", "study", "The trial lasted 17 weeks."), 0)
+    b = span_around(_passage("bacloville", "study", "The trial lasted 12 months."), 0)
+    compared = frozenset({"alpadir", "bacloville"})
+    assert quotes_each(compared, [a, b]) and not quotes_each(compared, [a])
+    assert not quotes_each(frozenset({"alpadir"}), [a]) and not quotes_each(frozenset(), [a, b])
