@@ -336,6 +336,16 @@ class GridPoint:
     median_words: float
     citation_precision: float
 
+    def within(self, min_precision: float) -> bool:
+        """Within the length budget and the citation-precision bar."""
+        return self.median_words <= WORD_BUDGET and self.citation_precision >= min_precision
+
+
+def grid_point(selection: Selection, outcomes: list[Outcome]) -> GridPoint:
+    return GridPoint(selection, sum(o.correct for o in outcomes) / max(1, len(outcomes)),
+                     statistics.median(o.words for o in outcomes) if outcomes else 0,
+                     sum(o.cited_ok for o in outcomes) / max(1, sum(o.citations for o in outcomes)))
+
 
 def one_standard_error_choice(points: list[GridPoint], answerable: int) -> GridPoint | None:
     """Among the points as accurate as the best one, give or take one standard error of accuracy, the one that
@@ -361,12 +371,9 @@ def choose_selection(examples: list[Example], scores: list[Scores],
     seen: list[dict] = [{} for _ in subset]
     for values in itertools.product(*SELECTION_GRID.values()):
         selection = Selection(**dict(zip(SELECTION_GRID, values, strict=True)))
-        outcomes = compose_outcomes(subset, subset_scores, selection, with_rows=False, seen=seen)
-        accuracy = sum(o.correct for o in outcomes) / max(1, len(outcomes))
-        words = statistics.median(o.words for o in outcomes) if outcomes else 0
-        precision = sum(o.cited_ok for o in outcomes) / max(1, sum(o.citations for o in outcomes))
-        if words <= WORD_BUDGET and precision >= min_precision:
-            points.append(GridPoint(selection, accuracy, words, precision))
+        point = grid_point(selection, compose_outcomes(subset, subset_scores, selection, with_rows=False, seen=seen))
+        if point.within(min_precision):
+            points.append(point)
     chosen = one_standard_error_choice(points, len(subset))
     if chosen is None:
         return Selection(), {}
@@ -386,12 +393,8 @@ def _with_comparisons(chosen: GridPoint, examples: list[Example], scores: list[S
     best = chosen
     for value in COMPARED_RATIO_GRID:
         selection = replace(chosen.selection, compared_ratio=value)
-        outcomes = compose_outcomes(examples, scores, selection, with_rows=False, seen=seen)
-        point = GridPoint(selection, sum(o.correct for o in outcomes) / max(1, len(outcomes)),
-                          statistics.median(o.words for o in outcomes) if outcomes else 0,
-                          sum(o.cited_ok for o in outcomes) / max(1, sum(o.citations for o in outcomes)))
-        if point.median_words <= WORD_BUDGET and point.citation_precision >= min_precision \
-                and point.accuracy > best.accuracy:
+        point = grid_point(selection, compose_outcomes(examples, scores, selection, with_rows=False, seen=seen))
+        if point.within(min_precision) and point.accuracy > best.accuracy:
             best = point
     return best
 

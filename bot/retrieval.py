@@ -166,6 +166,7 @@ class PassageIndex:
         return frozenset().union(*docs), frozenset(naming)
 
     def documents_named_by(self, term: str) -> frozenset[str]:
+        """The documents a naming term names (a name, or a title word put before "study", "trial"...)."""
         return self._named_in.get(term) or self._labelled_in.get(term) or frozenset()
 
     def compared_sources(self, naming: frozenset[str]) -> frozenset[str]:
