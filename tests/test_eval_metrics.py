@@ -125,6 +125,45 @@ def test_summary_metrics_by_hand():
     assert s["per_source_retrieval"]["10.1/a"] == {"questions": 3, "hit_rate": approx(2 / 3)}
 
 
+def test_answers_are_broken_down_by_language_and_by_turn():
+    """Where answers are lost: Spanish questions and follow-ups get their own grounded accuracy, false
+    refusals and out-of-scope refusals, in summary.json and in both reports."""
+    cite = {"n": 1, "title": "T", "url": "https://doi.org/10.1/a", "quote": "GGT fell.", "passage": "GGT fell."}
+    right = {"answer": "GGT fell. [1]", "citations": [cite], "must": [["ggt"]], "reference_sources": ["10.1/a"]}
+    records = [
+        record("en-first", lang="en", **right),
+        record("en-follow", lang="en", follow_up=True, refused=True, answer="I couldn't find",
+               must=[["ggt"]], reference_sources=["10.1/a"]),
+        record("es-first", lang="es", **right),
+        record("es-follow", lang="es", follow_up=True, **right),
+        record("es-oos", lang="es", follow_up=True, answerable=False, refused=True),
+        record("crisis", lang="en", answerable=False, kind="crisis", answer="Call or text 988.", must=[["988"]]),
+    ]
+    s = summarize(records)["by_segment"]
+    assert set(s) == {"lang=en", "lang=es", "turn=first", "turn=follow_up"}
+    assert s["lang=en"] == {"answerable": 2, "out_of_scope": 0, "grounded_accuracy": 0.5,
+                            "false_refusal_rate": 0.5, "refusal_accuracy": None}
+    assert s["lang=es"]["grounded_accuracy"] == 1.0 and s["lang=es"]["refusal_accuracy"] == 1.0
+    assert s["turn=follow_up"]["answerable"] == 2 and s["turn=follow_up"]["grounded_accuracy"] == 0.5
+    assert s["turn=first"] == {"answerable": 2, "out_of_scope": 0, "grounded_accuracy": 1.0,
+                               "false_refusal_rate": 0.0, "refusal_accuracy": None}
+    markdown = render_markdown(summarize(records), "Run")
+    assert "| metric | lang=en (2 + 0) | lang=es (2 + 1) | turn=first (2 + 0) | turn=follow_up (2 + 1) |" in markdown
+    assert "By segment" in render_html(summarize(records), records, "Run")
+
+
+def test_a_result_line_says_whether_the_question_came_with_a_conversation():
+    from bot.eval.dataset import EvalItem
+    from bot.eval.runner import result_record
+    from bot.schema import Answer
+
+    answer = Answer(text="x", citations=[], refused=True)
+    first = result_record(EvalItem(id="a", question="q", line=1), answer, 1.0)
+    asked_before = [{"role": "user", "content": "p"}]
+    later = result_record(EvalItem(id="b", question="q", line=2, history=asked_before), answer, 1.0)
+    assert first["follow_up"] is False and later["follow_up"] is True
+
+
 def test_html_report_is_self_contained_and_escapes_everything():
     records = [record("x<1>", question="<script>alert(1)</script>", answer="<img src=x onerror=alert(2)> [1]",
                       citations=[{"n": 1, "title": "<b>t</b>", "url": "javascript:alert(3)", "quote": "<i>q</i>"}],

@@ -69,6 +69,11 @@ def render_markdown(summary: dict, title: str) -> str:
         lines += ["", f"**Risk-coverage**: AURC {rc['aurc']:.3f}; the bot answered "
                       f"{rc['operating_point']['coverage']:.0%}, accuracy among those "
                       f"{_fmt('a', rc['operating_point']['accuracy'])}."]
+    if summary.get("by_segment"):
+        header, rows = segment_table_rows(summary["by_segment"])
+        lines += ["", "**By segment**", "", "| " + " | ".join(header) + " |",
+                  "| --- |" + " ---: |" * (len(header) - 1)]
+        lines += ["| " + " | ".join(row) + " |" for row in rows]
     if summary.get("safety"):
         header, rows = safety_table_rows(summary["safety"])
         lines += ["", "**Safety gate**", "", "| " + " | ".join(header) + " |",
@@ -112,6 +117,7 @@ def render_html(summary: dict, records: list[dict], title: str) -> str:
         f"a passage from it was among the top 5 retrieved.</p><div class=chart>"
         f"{source_bars(summary.get('per_source_retrieval', {}))}</div>"
         f"{risk_coverage_html(summary.get('risk_coverage'))}"
+        f"{segment_html(summary.get('by_segment'))}"
         f"{safety_html(summary.get('safety'))}"
         f"{generation_html(summary.get('generation'))}"
         f"<h2>Failures ({len(summary.get('failures', []))})</h2>{failure_table(summary, records)}"
@@ -158,6 +164,30 @@ def safety_table_rows(safety: dict) -> tuple[list[str], list[list[str]]]:
     rows += [[f"Recall: {route}"] + [_fmt("r", group["route_recall"].get(route)) for _, group in columns]
              for route in safety["route_recall"]]
     return header, rows
+
+
+SEGMENT_ROWS = [("grounded_accuracy", "Grounded accuracy"), ("false_refusal_rate", "False refusals"),
+                ("refusal_accuracy", "Out of scope refused")]
+
+
+def segment_table_rows(segments: dict) -> tuple[list[str], list[list[str]]]:
+    """Column names and rows of the per-segment table (language, first question or follow-up)."""
+    header = ["metric"] + [f"{name} ({group['answerable']} + {group['out_of_scope']})"
+                           for name, group in segments.items()]
+    rows = [[label] + [_fmt(key, group.get(key)) for group in segments.values()] for key, label in SEGMENT_ROWS]
+    return header, rows
+
+
+def segment_html(segments: dict | None) -> str:
+    if not segments:
+        return ""
+    esc = html.escape
+    header, rows = segment_table_rows(segments)
+    head = "".join(f"<th>{esc(h)}</th>" for h in header)
+    body = "".join("<tr>" + "".join(f"<td{' class=num' if i else ''}>{esc(c)}</td>" for i, c in enumerate(row))
+                   + "</tr>" for row in rows)
+    return (f"<h2>By segment</h2><p class=muted>Per language and per turn (a follow-up is asked with a conversation "
+            f"before it); columns give answerable + out-of-scope questions.</p><table><tr>{head}</tr>{body}</table>")
 
 
 def risk_coverage_html(result: dict | None) -> str:

@@ -17,7 +17,7 @@ def result_record(item: EvalItem, answer: Answer, latency_ms: float) -> dict:
     record.update(answer.to_record())
     record["latency_ms"] = round(latency_ms, 2)
     record.update(reference=item.reference, reference_sources=item.reference_sources, answerable=item.answerable,
-                  kind=item.kind)
+                  kind=item.kind, follow_up=bool(item.history))
     if item.reference_contexts:
         record["reference_contexts"] = item.reference_contexts
     for key, value in item.extra.items():

@@ -165,10 +165,38 @@ def summarize(records: list[dict], support: SupportJudge | None = None) -> dict:
     generation = generation_metrics(records)
     if generation is not None:
         summary["generation"] = generation
+    summary["by_segment"] = by_segment(records, verdicts)
     summary["per_source_retrieval"] = _per_source(answerable)
     summary["failures"] = [{"id": v["id"], "category": v["category"], "reasons": v["reasons"]}
                            for v in verdicts if v["reasons"]]
     return summary
+
+
+SEGMENT_KEYS = ("grounded_accuracy", "false_refusal_rate", "refusal_accuracy")
+
+
+def by_segment(records: list[dict], verdicts: list[dict]) -> dict[str, dict]:
+    """The answer metrics per language ("lang=es") and per turn ("turn=follow_up": a question asked with a
+    conversation before it), where the answers are lost being what an evaluator looks for first; segments
+    with no answerable or out-of-scope question are left out."""
+    segments: dict[str, list[dict]] = {}
+    for record, verdict in zip(records, verdicts, strict=True):
+        if verdict["category"] in ("answerable", "out_of_scope"):
+            for key in (f"lang={record.get('lang') or 'unknown'}",
+                        f"turn={'follow_up' if record.get('follow_up') else 'first'}"):
+                segments.setdefault(key, []).append(verdict)
+    result = {}
+    for key, group in sorted(segments.items()):
+        answerable = [v for v in group if v["category"] == "answerable"]
+        out_of_scope = [v for v in group if v["category"] == "out_of_scope"]
+        graded = [v for v in answerable if v["fact"] is not None and v["cite_hit"] is not None]
+        result[key] = {
+            "answerable": len(answerable), "out_of_scope": len(out_of_scope),
+            "grounded_accuracy": ratio(sum(bool(v["fact"] and v["cite_hit"]) for v in graded), len(graded)),
+            "false_refusal_rate": ratio(sum(v["false_refusal"] for v in answerable), len(answerable)),
+            "refusal_accuracy": ratio(sum(v["refused_ok"] for v in out_of_scope), len(out_of_scope)),
+        }
+    return result
 
 
 def context_recall(records: list[dict], support: SupportJudge) -> float | None:
