@@ -7,7 +7,7 @@ more than a missing "kind"), how much of the question's meaning those words carr
 1 - cosine of the question with and without them; "kind" carries little, "autism" the whole topic), and
 whether they bring the question closer to the best sentences or push it away (`unknown_support`: "sleepy"
 moves it towards "drowsiness", "autism" away from everything), and how close the question is to questions other
-readers asked, overall and among those the best sentence answers (`known_best`, `known_anchor`), against how
+readers asked, overall and among those a quoted sentence answers (`known_best`, `known_anchor`), against how
 close it is to questions the sources did not answer (`known_unanswered`, `known_contrast`), and whether it
 asks for a quantity ("how many", "how much", "how long") that no chosen sentence holds (`quantity_unmet`), and
 whether it compares documents it names and the chosen spans quote each of them (`compared_quoted`: each

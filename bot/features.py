@@ -10,6 +10,10 @@ Every signal is about the relation between a question and a sentence, never abou
 - named source: the question names a study and the sentence is (or is not) from it;
 - known questions: how close the question is to questions other readers asked that this sentence answers
   (known_questions.py);
+- calibration: whether the question is a follow-up read with an earlier one. It is the same for every
+  candidate of a question, so it cannot change their order; only the calibration step (`python -m bot.fit`,
+  CALIBRATION_FEATURES) weighs it: a question joined with an earlier one is farther from every sentence, so
+  its raw scores run lower although its best sentence is right as often;
 - answer type: each question form (how many, how long, who, why, yes/no, a list...) crossed with what the
   sentence holds (a number, a dose, a duration, a year, a name, a list, a reason, a negation). The weights of
   these pairs are fitted on labelled questions (`python -m bot.fit`), not set by hand.
@@ -48,8 +52,11 @@ BASE_FEATURES = (
     "bias", "dense", "dense_gap", "dense_part", "dense_part_gap", "dense_e5", "dense_e5_gap",
     "lexical", "lexical_context", "lexical_neighbours", "lexical_part", "excluded_overlap",
     "passage_rr", "bm25", "first_in_passage", "log_words", "points_back", "lists", "named_match", "named_other",
-    "known", "known_gap", "dense_own", "dense_own_gap", "lexical_own",
+    "known", "known_gap", "dense_own", "dense_own_gap", "lexical_own", "follow_up",
 )
+# Signals that are the same for every candidate of a question: the ranker cannot use them, the calibration
+# that turns its scores into probabilities does (fit.py, fit_sentences).
+CALIBRATION_FEATURES = ("follow_up",)
 FEATURE_NAMES = BASE_FEATURES + SHAPE_NAMES + tuple(f"{form}*{shape}" for form in FORM_NAMES for shape in SHAPE_NAMES)
 INDEX = {name: i for i, name in enumerate(FEATURE_NAMES)}
 
@@ -144,6 +151,7 @@ def sentence_features(signals: QuestionSignals, candidates: Candidates) -> np.nd
     dense_own = dense if signals.own_vector is None else candidates.vectors @ signals.own_vector
     matrix[:, INDEX["dense_own"]] = dense_own
     matrix[:, INDEX["dense_own_gap"]] = dense_own - dense_own.max()
+    matrix[:, INDEX["follow_up"]] = float(signals.own_vector is not None)
     own_weights = signals.own_weights if signals.own_vector is not None else signals.weights
     forms = [FORM_NAMES.index(f) for f in signals.forms]
     neighbours = _neighbour_terms(candidates)

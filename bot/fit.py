@@ -41,12 +41,12 @@ from bot.answerability import ANSWERABILITY_FEATURES, DIRECTION
 from bot.compose import Evidence, Scores, answerability_row, choose_spans, render
 from bot.conversation import normalize_history
 from bot.eval.metrics import contains_all_groups, source_matches
-from bot.features import FEATURE_NAMES, sentence_features
+from bot.features import CALIBRATION_FEATURES, FEATURE_NAMES, sentence_features
 from bot.known_questions import KNOWN_QUESTIONS_FILE, KnownQuestions, sentence_key
 from bot.safety.language import detect_language
 from bot.scoring import ANSWER_MODEL_FILE, AnswerModel, LogisticModel, Selection
 
-# The spent blind sets (1 to 5, 8 to 18 with their follow-ups, and the small-talk one) are fitting data now. The
+# The spent blind sets (1 to 5, 8 to 24 with their follow-ups, and the small-talk one) are fitting data now. The
 # Spanish questions come last: the English questions keep their fold groups, and so the English model, whatever
 # is added for the other languages.
 DEFAULT_SETS = (Path("tests/qa/tuning_qa.jsonl"), Path("tests/qa/tuning_more_qa.jsonl"),
@@ -61,11 +61,13 @@ DEFAULT_SETS = (Path("tests/qa/tuning_qa.jsonl"), Path("tests/qa/tuning_more_qa.
                 Path("tests/qa/tuning_es_qa.jsonl"), Path("tests/qa/blind15_qa.jsonl"),
                 Path("tests/qa/blind16_qa.jsonl"), Path("tests/qa/blind17_qa.jsonl"), Path("tests/qa/blind18_qa.jsonl"),
                 Path("tests/qa/blind19_qa.jsonl"), Path("tests/qa/blind20_qa.jsonl"), Path("tests/qa/blind21_qa.jsonl"),
-                Path("tests/qa/blind22_qa.jsonl"), Path("tests/qa/blind23_qa.jsonl"))
+                Path("tests/qa/blind22_qa.jsonl"), Path("tests/qa/blind23_qa.jsonl"),
+                Path("tests/qa/blind24_qa.jsonl"), Path("tests/qa/tuning_g_qa.jsonl"),
+                Path("tests/qa/tuning_h_qa.jsonl"))
 # Questions of these sets also become known questions (known_questions.py): the fourth tuning set adds other
 # writers' phrasings without changing what the scorer is fitted on.
 KNOWN_SETS = DEFAULT_SETS + (Path("tests/qa/tuning_d_qa.jsonl"),)
-HELD_OUT = ("blind24_qa.jsonl", "blind25_qa.jsonl", "blind26_qa.jsonl")  # held out for measuring (19-23 are spent)
+HELD_OUT = ("blind25_qa.jsonl", "blind26_qa.jsonl")  # blind sets held out for measuring (19-24 are spent)
 MAX_KNOWN_SENTENCES = 4
 C_GRID = (0.03, 0.1, 0.3, 1.0, 3.0, 10.0, 30.0)
 RANKER_C_GRID = (1.0, 3.0, 10.0)
@@ -211,16 +213,22 @@ def fit_logistic(x: np.ndarray, y: np.ndarray, c: float, names: tuple[str, ...],
 
 def fit_sentences(examples: list[Example], c: float, names: tuple[str, ...]) -> LogisticModel:
     """A listwise ranker (conditional logit: the answering sentences should win the softmax over each
-    question's candidates), then Platt-scaled so its scores read as probabilities."""
+    question's candidates), then Platt-scaled so its scores read as probabilities. The scaling also reads the
+    question-level signals (CALIBRATION_FEATURES), which shift a question's scores as a whole: a follow-up
+    joined with an earlier question scores lower everywhere, and without this its answers got fewer spans
+    and more refusals than its rankings deserved."""
     trainable = [e for e in examples if e.answerable and e.labels.sum() > 0]
-    columns = [FEATURE_NAMES.index(n) for n in names]
-    matrices = [e.whole[:, columns].astype(np.float64) for e in trainable]
+    ranked = tuple(n for n in names if n not in CALIBRATION_FEATURES)
+    levels = tuple(n for n in names if n in CALIBRATION_FEATURES)
+    matrices = [e.whole[:, [FEATURE_NAMES.index(n) for n in ranked]].astype(np.float64) for e in trainable]
     weights = fit_ranker(matrices, [e.labels > 0 for e in trainable], 1.0 / c)
     scores = np.concatenate([m @ weights for m in matrices])
-    a, b = platt(scores, np.concatenate([e.labels for e in trainable]))
-    scaled = a * weights
-    scaled[names.index("bias")] += b
-    return LogisticModel({n: round(float(w), 6) for n, w in zip(names, scaled, strict=True) if abs(w) > 1e-9})
+    covariates = np.concatenate([e.whole[:, [FEATURE_NAMES.index(n) for n in levels]] for e in trainable])
+    a, b, shifts = platt(scores, covariates, np.concatenate([e.labels for e in trainable]))
+    scaled = dict(zip(ranked, a * weights, strict=True))
+    scaled["bias"] += b
+    scaled.update(zip(levels, shifts, strict=True))
+    return LogisticModel({n: round(float(w), 6) for n, w in scaled.items() if abs(w) > 1e-9})
 
 
 def fit_ranker(matrices: list[np.ndarray], positives: list[np.ndarray], l2: float) -> np.ndarray:
@@ -241,11 +249,13 @@ def fit_ranker(matrices: list[np.ndarray], positives: list[np.ndarray], l2: floa
                     options={"maxiter": 1000}).x
 
 
-def platt(scores: np.ndarray, labels: np.ndarray) -> tuple[float, float]:
+def platt(scores: np.ndarray, covariates: np.ndarray, labels: np.ndarray) -> tuple[float, float, np.ndarray]:
+    """(slope, intercept, one shift per covariate column) of P(answers) = sigmoid(slope·score + intercept +
+    shifts·covariates)."""
     from sklearn.linear_model import LogisticRegression
 
-    model = LogisticRegression(C=100.0, max_iter=5000).fit(scores[:, None], labels)
-    return float(model.coef_[0][0]), float(model.intercept_[0])
+    model = LogisticRegression(C=100.0, max_iter=5000).fit(np.column_stack([scores, covariates]), labels)
+    return float(model.coef_[0][0]), float(model.intercept_[0]), model.coef_[0][1:]
 
 
 def out_of_fold_sentences(examples: list[Example], c: float, names: tuple[str, ...]) -> list[Scores]:
@@ -496,8 +506,10 @@ def main(argv: list[str] | None = None) -> int:
                         help="sets whose questions become known questions (default: the fit's sets, the spent "
                              "blind sets and the fourth tuning set)")
     parser.add_argument("--known-out", type=Path, default=KNOWN_QUESTIONS_FILE)
-    parser.add_argument("--false-refusals", type=float, default=0.05,
-                        help="target out-of-fold false-refusal rate for the abstention threshold")
+    parser.add_argument("--false-refusals", type=float, default=0.045,
+                        help="target out-of-fold false-refusal rate for the abstention threshold (below the "
+                             "issue's 5%%: on earlier blind sets the false-refusal rate came out above the "
+                             "out-of-fold one more often than out-of-scope refusal fell below its 90%%)")
     args = parser.parse_args(argv)
     if held_out := [p for p in [*args.sets, *args.known] if p.name in HELD_OUT]:
         parser.error(f"{held_out[0]} is held out for measuring, never for fitting")

@@ -91,6 +91,7 @@ def test_a_follow_up_is_also_read_in_its_own_words():
     assert rows[1, INDEX["dense_own"]] > rows[0, INDEX["dense_own"]]  # its own words, the new one
     assert rows[1, INDEX["lexical_own"]] == 1.0 and rows[0, INDEX["lexical_own"]] == 0.0
     assert rows[1, INDEX["dense_own_gap"]] == 0.0
+    assert (rows[:, INDEX["follow_up"]] == 1.0).all()  # the same for every candidate: for the calibration only
 
 
 def test_a_question_that_stands_alone_is_its_own_words():
@@ -102,6 +103,7 @@ def test_a_question_that_stands_alone_is_its_own_words():
     rows = sentence_features(signals, candidates)
     assert np.allclose(rows[:, INDEX["dense_own"]], rows[:, INDEX["dense"]])
     assert np.allclose(rows[:, INDEX["lexical_own"]], rows[:, INDEX["lexical_context"]])
+    assert (rows[:, INDEX["follow_up"]] == 0.0).all()
 
 
 @pytest.mark.parametrize("follow_up", ["what about side effects", "and the dose?", "y los efectos secundarios?",

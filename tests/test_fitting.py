@@ -204,3 +204,35 @@ def test_among_equally_precise_selections_the_shorter_wins_and_no_points_means_n
     long, short = _point(0.92, 0.95, words=75), _point(0.92, 0.95, words=60)
     assert one_standard_error_choice([long, short], 1600) is short
     assert one_standard_error_choice([], 1600) is None
+
+
+def test_the_calibration_lifts_questions_whose_scores_run_lower_as_a_whole_but_rank_as_well():
+    """Follow-ups (joined with an earlier question) score lower on every candidate, yet their best candidate
+    answers as often. The ranker cannot see a signal that is the same for every candidate; the calibration
+    reads it, so a follow-up's best sentence gets the probability its ranking deserves."""
+    from bot.features import CALIBRATION_FEATURES, FEATURE_NAMES
+    from bot.fit import Example, fit_sentences
+
+    rng = np.random.default_rng(3)
+    dense, follow_up = FEATURE_NAMES.index("dense"), FEATURE_NAMES.index("follow_up")
+    examples = []
+    for group in range(240):
+        is_follow_up = group % 2 == 1
+        matrix = np.zeros((6, len(FEATURE_NAMES)), dtype=np.float32)
+        matrix[:, FEATURE_NAMES.index("bias")] = 1.0
+        matrix[:, dense] = rng.normal(0.2, 0.05, 6) - (0.25 if is_follow_up else 0.0)
+        answering = int(rng.integers(6))
+        matrix[answering, dense] += 0.15  # the answering sentence stands out by the same margin in both kinds
+        matrix[:, follow_up] = float(is_follow_up)
+        labels = np.zeros(6, dtype=np.float32)
+        labels[answering] = 1.0
+        examples.append(Example({}, None, matrix, [], labels, True, group))  # type: ignore[arg-type]
+    names = ("bias", "dense", *CALIBRATION_FEATURES)
+    model = fit_sentences(examples, 10.0, names)
+    assert model.weights.get("follow_up", 0.0) > 1.0
+    best = {kind: np.mean([model.probabilities(e.whole, FEATURE_NAMES).max() for e in examples
+                           if bool(e.whole[0, follow_up]) == kind]) for kind in (False, True)}
+    assert abs(best[True] - best[False]) < 0.1  # without the shift, follow-ups' best would sit far lower
+    without = fit_sentences(examples, 10.0, ("bias", "dense"))
+    lowered = np.mean([without.probabilities(e.whole, FEATURE_NAMES).max() for e in examples if e.whole[0, follow_up]])
+    assert lowered < best[True] - 0.1

@@ -167,3 +167,17 @@ def test_an_answer_quotes_each_compared_document_only_when_it_cites_them_all():
     compared = frozenset({"alpadir", "bacloville"})
     assert quotes_each(compared, [a, b]) and not quotes_each(compared, [a])
     assert not quotes_each(frozenset({"alpadir"}), [a]) and not quotes_each(frozenset(), [a, b])
+
+
+def test_the_known_anchor_is_the_closest_known_question_any_quoted_sentence_answers():
+    """The answer is every quoted span: when the best sentence answers no known question close to this one
+    but the second quoted sentence does, the answer is anchored as firmly as if it came first."""
+    import numpy as np
+
+    from bot.compose import _known_anchor
+
+    known = np.array([0.914, 0.924, 0.80, 0.95], dtype=np.float32)  # per candidate; row 3 is not quoted
+    assert _known_anchor(known, [0, 1], best_row=0) == np.float32(0.924)
+    assert _known_anchor(known, [0], best_row=0) == np.float32(0.914)
+    assert _known_anchor(known, [], best_row=2) == np.float32(0.80)  # nothing quoted: the best sentence alone
+    assert _known_anchor(None, [0], best_row=0) == 0.0 and _known_anchor(known, [0], best_row=-1) == 0.0
