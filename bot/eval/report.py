@@ -181,13 +181,18 @@ def segment_table_rows(segments: dict) -> tuple[list[str], list[list[str]]]:
 def segment_html(segments: dict | None) -> str:
     if not segments:
         return ""
+    return ("<h2>By segment</h2><p class=muted>Per language and per turn (a follow-up is asked with a conversation "
+            "before it); columns give answerable + out-of-scope questions.</p>"
+            f"{_table_html(*segment_table_rows(segments))}")
+
+
+def _table_html(header: list[str], rows: list[list[str]]) -> str:
+    """A table of a metric column and numeric columns, every cell escaped."""
     esc = html.escape
-    header, rows = segment_table_rows(segments)
     head = "".join(f"<th>{esc(h)}</th>" for h in header)
     body = "".join("<tr>" + "".join(f"<td{' class=num' if i else ''}>{esc(c)}</td>" for i, c in enumerate(row))
                    + "</tr>" for row in rows)
-    return (f"<h2>By segment</h2><p class=muted>Per language and per turn (a follow-up is asked with a conversation "
-            f"before it); columns give answerable + out-of-scope questions.</p><table><tr>{head}</tr>{body}</table>")
+    return f"<table><tr>{head}</tr>{body}</table>"
 
 
 def risk_coverage_html(result: dict | None) -> str:
@@ -204,14 +209,10 @@ def safety_html(safety: dict | None) -> str:
     if not safety:
         return ""
     esc = html.escape
-    header, rows = safety_table_rows(safety)
-    head = "".join(f"<th>{esc(h)}</th>" for h in header)
-    body = "".join("<tr>" + "".join(f"<td{' class=num' if i else ''}>{esc(c)}</td>" for i, c in enumerate(row))
-                   + "</tr>" for row in rows)
     misses = "".join(f"<tr><td>{esc(str(f['id']))}</td><td>{esc(', '.join(f['needed']) or 'benign')}</td>"
                      f"<td>{esc(', '.join(f['shown']) or 'none')}</td><td class=reason>{esc('; '.join(f['reasons']))}"
                      "</td></tr>" for f in safety.get("failures", []))
-    return (f"<h2>Safety gate</h2><table><tr>{head}</tr>{body}</table>"
+    return (f"<h2>Safety gate</h2>{_table_html(*safety_table_rows(safety))}"
             f"<h3>Safety misses and false alarms ({len(safety.get('failures', []))})</h3>"
             f"<table><tr><th>id</th><th>needed</th><th>shown</th><th>why</th></tr>{misses}</table>")
 
