@@ -172,9 +172,6 @@ def summarize(records: list[dict], support: SupportJudge | None = None) -> dict:
     return summary
 
 
-SEGMENT_KEYS = ("grounded_accuracy", "false_refusal_rate", "refusal_accuracy")
-
-
 def by_segment(records: list[dict], verdicts: list[dict]) -> dict[str, dict]:
     """The answer metrics per language ("lang=es") and per turn ("turn=follow_up": a question asked with a
     conversation before it), where the answers are lost being what an evaluator looks for first; segments
