@@ -67,7 +67,7 @@ DEFAULT_SETS = (Path("tests/qa/tuning_qa.jsonl"), Path("tests/qa/tuning_more_qa.
 # Questions of these sets also become known questions (known_questions.py): the fourth tuning set adds other
 # writers' phrasings without changing what the scorer is fitted on.
 KNOWN_SETS = DEFAULT_SETS + (Path("tests/qa/tuning_d_qa.jsonl"),)
-HELD_OUT = ("blind25_qa.jsonl", "blind26_qa.jsonl")  # blind sets held out for measuring (19-24 are spent)
+HELD_OUT = ("blind25_qa.jsonl", "blind26_qa.jsonl", "blind27_qa.jsonl")  # held out for measuring (19-24 spent)
 MAX_KNOWN_SENTENCES = 4
 C_GRID = (0.03, 0.1, 0.3, 1.0, 3.0, 10.0, 30.0)
 RANKER_C_GRID = (1.0, 3.0, 10.0)
