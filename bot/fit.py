@@ -138,6 +138,7 @@ def known_questions(index, items: list[dict],
     sets: list[str] = []
     answers: list[tuple[str, ...]] = []
     joined: list[bool] = []
+    conversation: list[bool] = []
     for item in items:
         text, is_joined = item["question"], False
         if item.get("history"):
@@ -149,6 +150,7 @@ def known_questions(index, items: list[dict],
             sets.append(item.get("_set", ""))
             answers.append(())
             joined.append(is_joined)
+            conversation.append(bool(item.get("history")))
             continue
         quotes = [q.strip() for q in map(_quote_text, item.get("evidence") or []) if q.strip()]
         if quotes:
@@ -164,14 +166,16 @@ def known_questions(index, items: list[dict],
             sets.append(item.get("_set", ""))
             answers.append(tuple(dict.fromkeys(sentence_key(t) for t in found)))
             joined.append(is_joined)
-    return KnownQuestions(questions, sets, answers, joined=joined)
+            conversation.append(bool(item.get("history")))
+    return KnownQuestions(questions, sets, answers, joined=joined, conversation=conversation)
 
 
 def follow_up_reader(bot) -> Callable[[dict], tuple[str, bool]]:
     """How the bot reads a labelled follow-up: its scoring text, and whether the earlier question joined it."""
     def read(item: dict) -> tuple[str, bool]:
         history = normalize_history(item.get("history"))
-        shape = bot.question_texts(item["question"], bot.earlier_question(item["question"], history))[0]
+        shape = bot.question_texts(item["question"],
+                                   bot.earlier_question(item["question"], history, item.get("_set")))[0]
         return shape.scoring_text, shape.subject is not None
     return read
 

@@ -10,7 +10,10 @@ Known questions that the sources do not answer (a price, another drug) are kept 
 close a new question is to those, against how close it is to answered ones, is a signal for abstaining.
 A follow-up is kept as the bot reads it, joined with the earlier question it stands on (`joined`), so that
 "what dose did they get? (how long was the cirrhosis trial)" is compared with other follow-ups read the same
-way; a question that stands alone is compared with the standalone ones only (`standalone_best`).
+way. How complete a new question is by itself (`standalone_best`, which decides whether it is read with the
+earlier one) is its closeness to questions asked on their own, never to one asked in a conversation
+(`conversation`), even one the bot reads alone: "y cuantos se mantuvieron abstinentes?" kept as a complete
+question would make every later "and how many ..." look complete too.
 
 The sentence scorer and the answer/abstain model learn how much to trust these like any other signal
 (`python -m bot.fit`), and learn it honestly: when a question from one set is scored, the known questions of
@@ -52,6 +55,7 @@ class KnownQuestions:
     sentences: list[tuple[str, ...]]  # sentence keys that answer each question
     vectors: np.ndarray | None = None
     joined: list[bool] = field(default_factory=list)  # a follow-up, kept joined with its earlier question
+    conversation: list[bool] = field(default_factory=list)  # asked after earlier turns (joined or not)
     _rows_of: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
     _set_rows: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
 
@@ -66,7 +70,10 @@ class KnownQuestions:
             by_set.setdefault(name, []).append(row)
         self._set_rows = {name: np.asarray(found, dtype=np.int64) for name, found in by_set.items()}
         self._answered = np.asarray([bool(keys) for keys in self.sentences], dtype=bool)
-        self._standalone = ~np.asarray(self.joined or [False] * len(self.questions), dtype=bool)
+        self._standalone = ~(self._flags(self.joined) | self._flags(self.conversation))
+
+    def _flags(self, values: list[bool]) -> np.ndarray:
+        return np.asarray(values or [False] * len(self.questions), dtype=bool)
 
     def __len__(self) -> int:
         return len(self.questions)
@@ -80,7 +87,7 @@ class KnownQuestions:
         """The known questions in `path` (JSON lines of {question, set, sentences}); none if it is missing."""
         if not path.exists():
             return cls.empty()
-        questions, sets, sentences, joined = [], [], [], []
+        questions, sets, sentences, joined, conversation = [], [], [], [], []
         for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
             if not line.strip():
                 continue
@@ -90,10 +97,11 @@ class KnownQuestions:
                 sets.append(str(row.get("set", "")))
                 sentences.append(tuple(sentence_key(s) for s in row["sentences"]))
                 joined.append(bool(row.get("joined", False)))
+                conversation.append(bool(row.get("conversation", row.get("joined", False))))
             except (ValueError, KeyError, TypeError) as error:
                 raise ValueError(f"{path}:{number}: a known question needs 'question' and 'sentences' "
                                  f"({error})") from None
-        return cls(questions, sets, sentences, joined=joined)
+        return cls(questions, sets, sentences, joined=joined, conversation=conversation)
 
     def without(self, sets: Iterable[str]) -> KnownQuestions:
         """The same known questions, less those of `sets` (not embedded)."""
@@ -101,14 +109,15 @@ class KnownQuestions:
         kept = [row for row, name in enumerate(self.sets) if name not in left_out]
         return KnownQuestions([self.questions[r] for r in kept], [self.sets[r] for r in kept],
                               [self.sentences[r] for r in kept],
-                              joined=[self.joined[r] for r in kept] if self.joined else [])
+                              joined=[self.joined[r] for r in kept] if self.joined else [],
+                              conversation=[self.conversation[r] for r in kept] if self.conversation else [])
 
     def save(self, path: Path = KNOWN_QUESTIONS_FILE) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
-        joined = self.joined or [False] * len(self.questions)
-        lines = [json.dumps({"question": q, "set": s, "sentences": list(keys), **({"joined": True} if j else {})},
-                            ensure_ascii=False)
-                 for q, s, keys, j in zip(self.questions, self.sets, self.sentences, joined, strict=True)]
+        lines = [json.dumps({"question": q, "set": s, "sentences": list(keys), **({"joined": True} if j else {}),
+                             **({"conversation": True} if c else {})}, ensure_ascii=False)
+                 for q, s, keys, j, c in zip(self.questions, self.sets, self.sentences, self._flags(self.joined),
+                                             self._flags(self.conversation), strict=True)]
         path.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
 
     def embed(self, embed: Callable[[list[str]], np.ndarray], cache_dir: Path | None = None,

@@ -297,15 +297,16 @@ class Bot:
             self._follow_up_model = FollowUpModel.load()
         return self._follow_up_model
 
-    def earlier_question(self, question: str, history) -> str | None:
+    def earlier_question(self, question: str, history, exclude: str | None = None) -> str | None:
         """The visitor's previous question when this one stands on it ("how many were in it?"), None when it
         stands alone (follow_ups.py). `history` is normalized. The previous question is read as the bot read
         it: "what dose?" after "tell me about the Garbutt trial" is "what dose? (tell me about the Garbutt
-        trial)", so a third question ("how many finished?") still knows which trial it is about."""
+        trial)", so a third question ("how many finished?") still knows which trial it is about. `exclude`: a
+        labelled set whose known questions are left out (a fit reads each question as an unseen one)."""
         previous = previous_user_messages(history) if history else []
-        if not previous or not self._stands_on_earlier(question):
+        if not previous or not self._stands_on_earlier(question, exclude):
             return None
-        return self._with_sources_last_named(self._as_read(previous[-MAX_CHAINED_QUESTIONS:]), history)
+        return self._with_sources_last_named(self._as_read(previous[-MAX_CHAINED_QUESTIONS:], exclude), history)
 
     def _with_sources_last_named(self, earlier: str, history) -> str:
         """The earlier question, and when it names no source, the names the bot's last answer gave: "what was
@@ -325,21 +326,22 @@ class Bot:
         correct = index.spelling.correct
         return list(dict.fromkeys(t for t in tokenize(text) if correct(stem(t)) in naming))
 
-    def _stands_on_earlier(self, question: str) -> bool:
-        return self.follow_up_model.stands_on_earlier(question, self.known_closeness(question))
+    def _stands_on_earlier(self, question: str, exclude: str | None = None) -> bool:
+        return self.follow_up_model.stands_on_earlier(question, self.known_closeness(question, exclude))
 
-    def _as_read(self, questions: list[str]) -> str:
+    def _as_read(self, questions: list[str], exclude: str | None = None) -> str:
         """The last of `questions` (oldest first) joined with the one before it when it stood on it, and so on
         back; a question that names its own source stands alone, as in question_texts()."""
         last = questions[-1].strip()
-        if len(questions) == 1 or self.names_a_source(self.index(), last) or not self._stands_on_earlier(last):
+        if len(questions) == 1 or self.names_a_source(self.index(), last) or not self._stands_on_earlier(last, exclude):
             return last
-        return joined_with(last, self._as_read(questions[:-1]))
+        return joined_with(last, self._as_read(questions[:-1], exclude))
 
-    def known_closeness(self, question: str) -> float:
-        """Similarity of a question to the nearest known standalone question."""
+    def known_closeness(self, question: str, exclude: str | None = None) -> float:
+        """Similarity of a question to the nearest known standalone question (those of set `exclude` left out:
+        a labelled question is in the bank itself, and would read as a complete question it has already seen)."""
         known = self.known_questions
-        return known.standalone_best(known.similarities(self.embed_query(question))) if len(known) else 0.0
+        return known.standalone_best(known.similarities(self.embed_query(question), exclude)) if len(known) else 0.0
 
     @staticmethod
     def _named_sources(index: PassageIndex, text: str) -> tuple[frozenset[str], frozenset[str]]:
@@ -374,7 +376,7 @@ class Bot:
         result, when the caller has it already). `known_exclude`: a labelled set whose known questions are left out
         (the fit scores each question without its own set's)."""
         shape, texts, masked = prepared or self.question_texts(
-            question, self.earlier_question(question, normalize_history(history)))
+            question, self.earlier_question(question, normalize_history(history), known_exclude))
         earlier = shape.earlier
         vectors = self.embed_texts(texts)
         masked_vector = vectors.pop() if masked else None

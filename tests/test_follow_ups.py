@@ -95,6 +95,27 @@ def test_the_earlier_question_is_read_as_the_bot_read_it_back_through_the_conver
     assert bot.earlier_question("and then?", long) == "for how long? (what dose? (tell me about the Garbutt trial))"
 
 
+def test_a_labelled_follow_up_is_read_without_its_own_sets_known_questions(fake_corpus_settings, tmp_path):
+    """The fit reads each labelled question as an unseen one (`exclude`): its own set is in the bank, and its
+    twin there would make it look like a complete question asked before."""
+    from dataclasses import replace
+
+    from helpers import FakeEmbedder
+
+    from bot.known_questions import KnownQuestions
+    from bot.service import Bot
+
+    question = "y cuantos se mantuvieron abstinentes"
+    bank = tmp_path / "known.jsonl"
+    KnownQuestions([question], ["mine"], [()]).save(bank)
+    bot = Bot(replace(fake_corpus_settings, known_questions_path=str(bank)), embedder=FakeEmbedder())
+    history = _exchange("que fue el estudio alpadir?", "ALPADIR randomized 320 patients.")
+    assert bot.known_closeness(question) == pytest.approx(1.0, abs=1e-5)
+    assert bot.known_closeness(question, exclude="mine") == 0.0
+    assert bot.earlier_question(question, history) is None
+    assert bot.earlier_question(question, history, exclude="mine") == "que fue el estudio alpadir?"
+
+
 def _exchange(question: str, reply: str) -> list[dict]:
     return [{"role": "user", "content": question}, {"role": "assistant", "content": reply}]
 

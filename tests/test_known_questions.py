@@ -69,6 +69,29 @@ def test_a_standalone_question_is_compared_with_standalone_known_questions_only(
     assert known.best(sims, answered=False) == pytest.approx(float(sims[0]))
 
 
+def test_a_question_asked_in_a_conversation_never_counts_as_complete_on_its_own():
+    """"and how many stayed abstinent?" asked after a question on a trial, even when the bot read it alone,
+    does not make the next "and how many ..." look like a complete question; it still lends its sentences."""
+    asked = ["and how many stayed abstinent", "how many stayed abstinent in alpha", "and what dose did they take"]
+    known = KnownQuestions(asked, ["s1", "s2", "s3"], [(DOSE,), (DOSE,), (DOSE,)],
+                           joined=[False, False, False], conversation=[True, False, True]).embed(FakeEmbedder().embed)
+    sims = known.similarities(vector("and how many stayed abstinent"))
+    assert sims[0] == pytest.approx(1.0, abs=1e-5)
+    assert known.standalone_best(sims) == pytest.approx(float(sims[1])) and known.standalone_best(sims) < 0.99
+    assert known.sentence_scores(sims, [DOSE])[0] == pytest.approx(1.0, abs=1e-5)
+    assert known.without(["s2"]).standalone_best(known.without(["s2"]).similarities(vector("x"))) == 0.0
+
+
+def test_the_conversation_flag_round_trips_and_older_banks_read_it_from_joined(tmp_path):
+    path = tmp_path / "known.jsonl"
+    KnownQuestions(["a b", "c d", "e f (a b)"], ["s", "s", "s"], [(DOSE,), (), ()], joined=[False, False, True],
+                   conversation=[False, True, True]).save(path)
+    assert KnownQuestions.load(path).conversation == [False, True, True]
+    path.write_text('{"question": "a", "sentences": []}\n{"question": "b (a)", "sentences": [], "joined": true}\n',
+                    encoding="utf-8")
+    assert KnownQuestions.load(path).conversation == [False, True]
+
+
 def test_a_bank_without_some_sets_keeps_the_rest_in_order():
     known = KnownQuestions(["a", "b", "c"], ["s1", "s2", "s1"], [(DOSE,), (), (CRAVING,)], joined=[True, False, False])
     kept = known.without(["s1"])
