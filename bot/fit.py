@@ -523,7 +523,7 @@ def main(argv: list[str] | None = None) -> int:
     known = known_questions(bot.index(), load_items(args.known), follow_up_reader(bot))
     known.save(args.known_out)
     print(f"wrote {args.known_out}: {len(known)} known questions", file=sys.stderr)
-    bot.settings = replace(bot.settings, known_questions_path=str(args.known_out))
+    bot.use_known_questions(args.known_out)
     examples = build_examples(bot, load_items(args.sets))
     english = [e for e in examples if in_english(e)]
     model = fit_variant(english, *VARIANTS["english"], args.false_refusals)

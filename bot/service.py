@@ -250,6 +250,14 @@ class Bot:
                                                        self.settings.model_cache_dir, MULTILINGUAL_MODEL)
             return self._known_multilingual
 
+    def use_known_questions(self, path: Path) -> None:
+        """Read the known questions from `path` from now on, forgetting those read already: a fit writes a
+        new bank and then reads its labelled questions with it (before, the follow-up decision kept reading
+        the bank loaded while the new one was being written, the previous fit's)."""
+        with self._known_lock:
+            self.settings = replace(self.settings, known_questions_path=str(path))
+            self._known = self._known_multilingual = None
+
     def _load_known(self) -> KnownQuestions:
         path = self.settings.known_questions_path
         return KnownQuestions.empty() if path == "off" else KnownQuestions.load(Path(path or KNOWN_QUESTIONS_FILE))

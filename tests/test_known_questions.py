@@ -152,6 +152,25 @@ def test_the_bot_reads_known_questions_into_the_sentence_signals(settings, small
     assert left_out.whole.known is not None and not left_out.whole.known.any()
 
 
+def test_a_bot_told_to_use_a_new_bank_forgets_the_one_it_read(settings, small_corpus, tmp_path):
+    """The fit writes a new bank after reading the old one (to read follow-ups), then reads with the new one."""
+    from dataclasses import replace
+
+    from bot.service import Bot
+    from ingest.pipeline import ingest_corpus
+
+    embedder = FakeEmbedder()
+    ingest_corpus(settings, small_corpus, embedder=embedder, progress=False)
+    old, new = tmp_path / "old.jsonl", tmp_path / "new.jsonl"
+    KnownQuestions(["what dose was used in alpha"], ["s"], [(DOSE,)]).save(old)
+    KnownQuestions(["what dose was used in alpha", "did wanting a drink go down"], ["s", "s"],
+                   [(DOSE,), (CRAVING,)]).save(new)
+    bot = Bot(replace(settings, known_questions_path=str(old)), embedder=embedder)
+    assert len(bot.known_questions) == 1 and bot.known_closeness("did wanting a drink go down") < 0.99
+    bot.use_known_questions(new)
+    assert len(bot.known_questions) == 2 and bot.known_closeness("did wanting a drink go down") > 0.99
+
+
 def test_a_part_reads_the_similarities_computed_for_it_when_there_are_some():
     from bot.known_questions import KnownMatch
 
