@@ -148,7 +148,12 @@ def test_key_questions_quote_the_fact_from_its_source_and_lead_with_an_emphasize
 @pytest.mark.slow
 @pytest.mark.parametrize("question, sources", [
     ("Which trial had more patients, BACLAD or ALPADIR?", ("euroneuro", "agx030")),
-    ("did the garbutt trial run longer than the assadi opioid trial", ("j.1530-0277.2010", "1471-244X-3-16")),
+    # Refused since the sixteenth round's refit (confidence 0.731 against 0.740; 0.768 against 0.737 before). The
+    # spans it quotes never held either trial's length (12 weeks each), before or after: it passed with a
+    # non-answer. Strict: it must be noticed when it passes again.
+    pytest.param("did the garbutt trial run longer than the assadi opioid trial",
+                 ("j.1530-0277.2010", "1471-244X-3-16"),
+                 marks=pytest.mark.xfail(strict=True, reason="refused since the sixteenth round's refit")),
     # The fifteenth round's English fit chose compared_ratio 0.3 (0.1 before; more answers right out of fold):
     # Bacloville's best sentence here scores under 0.3 x the best one, so the answer quotes de Beaurepaire
     # alone and is refused (confidence 0.66 against 0.74). Strict: it must be noticed when it passes again.
