@@ -437,7 +437,6 @@ class Bot:
         except InvalidQuestionError as exc:
             return Answer(text=str(exc), refused=True, route=Route.INVALID)
         prepared = self.question_texts(text, self.earlier_question(text, history))
-        self._embed_multilingual_ahead(text, prepared[0])
         minilm_vector = None
         if self.shares_gate_model:  # one forward pass for the message and every text the composer needs
             minilm_vector = self.embed_texts([text, *prepared[1]])[0]
@@ -445,17 +444,6 @@ class Bot:
         evidence, passages = self.evidence(text, history, safety, passage_ids, prepared)
         composition = compose_answer(evidence, self.answer_model.for_language(safety.language))
         return assemble(text, safety, composition, passages)
-
-
-    def _embed_multilingual_ahead(self, text: str, shape: QuestionShape) -> None:
-        """Start the multilingual-e5 vectors this answer will need on the other core: the message's (the gate
-        and the search read it) and, when they differ, the follow-up read with its earlier question's and each
-        part's (known_match). They are embedded while MiniLM runs here."""
-        wanted = [text] if self.settings.multilingual or self.gate.reads_multilingual_vectors else []
-        if self.settings.multilingual:
-            wanted += [shape.scoring_text, *(shape.parts if len(shape.parts) > 1 else ())]
-        if wanted:
-            multilingual_embedder().embed_ahead(wanted)
 
 
 @dataclass(frozen=True)

@@ -129,35 +129,6 @@ def test_a_prefetched_question_vector_is_taken_once_whatever_the_cache_size():
         set_multilingual_cache_size(2048)
 
 
-def test_vectors_embedded_ahead_are_taken_once_and_waited_for_when_not_done():
-    import threading
-
-    from bot.index import embedding
-
-    model = embedding.multilingual_embedder()
-    batched, calls, release = model._batched_query, [], threading.Event()
-
-    def slow(text: str) -> np.ndarray:
-        calls.append(text)
-        release.wait(5)
-        return np.full(model.dim, len(text), dtype=np.float32)
-
-    model._batched_query = slow
-    try:
-        model.forget_queries()
-        model.embed_ahead(["ahead one", "ahead three", "ahead one"])
-        threading.Timer(0.05, release.set).start()
-        vector = model.embed_query("ahead three")  # waits for the running embedding instead of starting another
-        assert vector[0] == len("ahead three") and not vector.flags.writeable
-        assert model.embed_query("ahead one")[0] == len("ahead one")
-        assert sorted(calls) == ["ahead one", "ahead three"]  # each once, the repeat dropped
-        model.embed_ahead(["ahead one"])  # in the question cache now: nothing to do
-        assert sorted(calls) == ["ahead one", "ahead three"] and not model._ahead
-    finally:
-        model._batched_query = batched
-        model.forget_queries()
-
-
 def test_prefetched_vectors_that_are_never_taken_stay_bounded():
     from bot.index import embedding
 
@@ -196,29 +167,3 @@ def test_questions_asked_together_through_the_server_share_multilingual_model_ca
         assert batcher.batches - before < len(questions)  # one call per question without batching
     finally:
         set_multilingual_cache_size(2048)
-
-
-@pytest.mark.slow
-def test_an_answer_embeds_its_multilingual_texts_ahead_and_answers_as_without(shipped_bot, monkeypatch):
-    """A follow-up needs the message's vector (the gate) and the one of the message read with the earlier
-    question (the known questions); a two-part question, each part's. They are started together, and the
-    answers are the same as when each is embedded when it is needed."""
-    from bot.index.embedding import multilingual_embedder
-    from bot.service import Bot
-
-    model, started = multilingual_embedder(), []
-    embed_ahead = model.embed_ahead
-    monkeypatch.setattr(model, "embed_ahead", lambda texts: (started.append(list(texts)), embed_ahead(texts)))
-    history = [{"role": "user", "content": "What was the BACLAD trial?"}, {"role": "assistant", "content": "-"}]
-    cases = [("how many patients were in it?", history), ("how long was bacloville, and how many patients?", None)]
-
-    def answers():
-        shipped_bot.forget_questions()
-        return [(a.text, a.confidence) for a in (shipped_bot.answer(q, history=h) for q, h in cases)]
-
-    ahead = answers()
-    follow_up, two_parts = started
-    assert follow_up[0] == "how many patients were in it?" and any("BACLAD" in t for t in follow_up[1:])
-    assert len(set(two_parts)) >= 3  # the message and its two parts
-    monkeypatch.setattr(Bot, "_embed_multilingual_ahead", lambda self, text, shape: None)
-    assert answers() == ahead

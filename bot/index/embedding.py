@@ -13,7 +13,6 @@ import threading
 import warnings
 from collections import OrderedDict
 from collections.abc import Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
@@ -244,8 +243,6 @@ class MultilingualEmbedder:
         self.cache_size = _multilingual_cache_size
         self._queries: OrderedDict[str, np.ndarray] = OrderedDict()
         self._prefetched: OrderedDict[str, np.ndarray] = OrderedDict()
-        self._ahead: OrderedDict[str, Future] = OrderedDict()  # embed_ahead's, running or done, not yet taken
-        self._ahead_pool: ThreadPoolExecutor | None = None
         self._cache_lock = threading.Lock()
 
     def embed(self, texts: Sequence[str], progress: bool = False) -> np.ndarray:
@@ -261,9 +258,8 @@ class MultilingualEmbedder:
                 self._queries.move_to_end(text)
                 return vector
             vector = self._prefetched.pop(text, None)
-            ahead = self._ahead.pop(text, None)
         if vector is None:
-            vector = ahead.result() if ahead is not None else self._embed_now(text)
+            vector = self._embed_now(text)
         if self.cache_size > 0:
             with self._cache_lock:
                 self._queries[text] = vector
@@ -284,24 +280,6 @@ class MultilingualEmbedder:
             while len(self._prefetched) > PREFETCH_LIMIT:
                 self._prefetched.popitem(last=False)
 
-    def embed_ahead(self, texts: Sequence[str]) -> None:
-        """Start embedding questions on another thread, for `embed_query` to take (waiting if they are not done
-        yet). The model runs on one core per call, so an answer that needs several vectors (the message's for
-        the gate, a follow-up read with the earlier question, the parts of a two-part question) gets them on
-        a free core while it embeds with MiniLM and searches; at most PREFETCH_LIMIT wait to be taken."""
-        with self._cache_lock:
-            todo = [t for t in dict.fromkeys(texts)
-                    if t not in self._queries and t not in self._prefetched and t not in self._ahead]
-            if not todo:
-                return
-            if self._ahead_pool is None:
-                self._ahead_pool = ThreadPoolExecutor(max_workers=os.cpu_count() or 1,
-                                                      thread_name_prefix="multilingual-ahead")
-            for text in todo:
-                self._ahead[text] = self._ahead_pool.submit(self._embed_now, text)
-            while len(self._ahead) > PREFETCH_LIMIT:
-                self._ahead.popitem(last=False)
-
     def _embed_now(self, text: str) -> np.ndarray:
         """One question's vector, read-only, embedded with any others asked at the same moment."""
         vector = self._batched_query(text)
@@ -320,7 +298,6 @@ class MultilingualEmbedder:
     def forget_queries(self) -> None:
         with self._cache_lock:
             self._queries.clear()
-            self._ahead.clear()
 
     def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
         return self._model.query(list(texts)) if texts else np.zeros((0, self.dim), dtype=np.float32)
