@@ -21,7 +21,6 @@ import argparse
 import json
 import random
 import tempfile
-from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -106,7 +105,7 @@ def main(argv: list[str] | None = None) -> int:
         known = Path(scratch) / "known_questions.jsonl"
         KnownQuestions.load(Path(bot.settings.known_questions_path or KNOWN_QUESTIONS_FILE)).without(
             p.name for p in args.follow_ups).save(known)
-        bot.settings = replace(bot.settings, known_questions_path=str(known))
+        bot.use_known_questions(known)
         x, y = labelled(bot, conversations(args.follow_ups, args.switches))
     scored = {c: cross_validated(x, y, c) for c in C_GRID}
     c = max(C_GRID, key=lambda k: (np.mean((scored[k] >= 0.5) == y), -k))
