@@ -134,40 +134,32 @@ def known_questions(index, items: list[dict],
     `read_follow_up` gives it (the text the bot scores, and whether that joins the earlier question), or left
     out without it."""
     sentences = [(p, p.sentence_text(i)) for p in index.passages for i in range(len(p.sentence_spans))]
-    questions: list[str] = []
-    sets: list[str] = []
-    answers: list[tuple[str, ...]] = []
-    joined: list[bool] = []
-    conversation: list[bool] = []
+    kept: list[tuple[str, str, tuple[str, ...], bool, bool]] = []  # question, set, sentences, joined, conversation
     for item in items:
         text, is_joined = item["question"], False
         if item.get("history"):
             if read_follow_up is None:
                 continue
             text, is_joined = read_follow_up(item)
-        if not item.get("answerable", True):
-            questions.append(text)
-            sets.append(item.get("_set", ""))
-            answers.append(())
-            joined.append(is_joined)
-            conversation.append(bool(item.get("history")))
-            continue
-        quotes = [q.strip() for q in map(_quote_text, item.get("evidence") or []) if q.strip()]
-        if quotes:
-            found = [t for _, t in sentences if any(_overlaps(q, t) for q in quotes)]
-        else:
-            must, gold = item.get("must") or [], item.get("reference_sources") or []
-            counts = [sum(any(a.lower() in t.lower() for a in group) for group in must)
-                      if source_matches(p.url, gold) else 0 for p, t in sentences]
-            top = max(counts, default=0)
-            found = [t for (_, t), n in zip(sentences, counts, strict=True) if top and n == top]
-        if 0 < len(set(found)) <= MAX_KNOWN_SENTENCES:
-            questions.append(text)
-            sets.append(item.get("_set", ""))
-            answers.append(tuple(dict.fromkeys(sentence_key(t) for t in found)))
-            joined.append(is_joined)
-            conversation.append(bool(item.get("history")))
-    return KnownQuestions(questions, sets, answers, joined=joined, conversation=conversation)
+        found = _answering_sentences(item, sentences) if item.get("answerable", True) else []
+        if not item.get("answerable", True) or 0 < len(set(found)) <= MAX_KNOWN_SENTENCES:
+            kept.append((text, item.get("_set", ""), tuple(dict.fromkeys(sentence_key(t) for t in found)),
+                         is_joined, bool(item.get("history"))))
+    return KnownQuestions([k[0] for k in kept], [k[1] for k in kept], [k[2] for k in kept],
+                          joined=[k[3] for k in kept], conversation=[k[4] for k in kept])
+
+
+def _answering_sentences(item: dict, sentences: list) -> list[str]:
+    """The corpus sentences holding one of the item's `evidence` quotes, or, without quotes, the reference-source
+    sentences holding the most `must` facts."""
+    quotes = [q.strip() for q in map(_quote_text, item.get("evidence") or []) if q.strip()]
+    if quotes:
+        return [t for _, t in sentences if any(_overlaps(q, t) for q in quotes)]
+    must, gold = item.get("must") or [], item.get("reference_sources") or []
+    counts = [sum(any(a.lower() in t.lower() for a in group) for group in must)
+              if source_matches(p.url, gold) else 0 for p, t in sentences]
+    top = max(counts, default=0)
+    return [t for (_, t), n in zip(sentences, counts, strict=True) if top and n == top]
 
 
 def follow_up_reader(bot) -> Callable[[dict], tuple[str, bool]]:
